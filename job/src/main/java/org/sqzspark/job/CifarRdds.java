@@ -1,0 +1,61 @@
+package org.sqzspark.job;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.nd4j.linalg.dataset.DataSet;
+import org.sqzspark.data.ChannelStats;
+import org.sqzspark.data.CifarImages;
+import org.sqzspark.data.DataSetEncoder;
+import org.sqzspark.data.PartitionPlan;
+
+/**
+ * The Spark side of the data: records kept compact (one byte per pixel) in exactly P partitions,
+ * decoded into normalized minibatches on the executors.
+ */
+final class CifarRdds {
+
+    private CifarRdds() {
+    }
+
+    /**
+     * The records split into exactly {@code parts} contiguous, near-equal partitions, one
+     * {@link CifarImages} element per partition.
+     */
+    static JavaRDD<CifarImages> partitioned(JavaSparkContext sc, CifarImages images, int parts) {
+        PartitionPlan plan = PartitionPlan.of(images.size(), parts);
+        List<CifarImages> shares = new ArrayList<>(parts);
+        for (int p = 0; p < parts; p++) {
+            shares.add(images.slice(plan.start(p), plan.end(p)));
+        }
+        // a list of exactly `parts` elements in `parts` slices: one share per partition
+        return sc.parallelize(shares, parts);
+    }
+
+    /**
+     * Normalized minibatches of each partition's records. With a non-negative seed each partition
+     * is reshuffled first (seed, partition index), so every epoch sees new minibatches while each
+     * replica keeps its own share of the data.
+     */
+    static JavaRDD<DataSet> minibatches(JavaRDD<CifarImages> partitions, int batch, ChannelStats stats,
+                                        long shuffleSeed) {
+        return partitions.mapPartitionsWithIndex((index, shares) -> decode(shares, index, batch, stats, shuffleSeed),
+                true);
+    }
+
+    private static Iterator<DataSet> decode(Iterator<CifarImages> shares, int index, int batch, ChannelStats stats,
+                                            long shuffleSeed) {
+        List<DataSet> out = new ArrayList<>();
+        while (shares.hasNext()) {
+            CifarImages share = shares.next();
+            if (shuffleSeed >= 0) {
+                share = share.shuffled(shuffleSeed * 1_000_003L + index);
+            }
+            out.addAll(DataSetEncoder.minibatches(share, batch, stats));
+        }
+        return out.isEmpty() ? Collections.emptyIterator() : out.iterator();
+    }
+}

@@ -1,0 +1,228 @@
+package org.sqzspark.job;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.CreateFlag;
+import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.permission.FsPermission;
+
+/**
+ * The results folder: one JSON file per run ({@code run-<id>.json}), one CSV with a row per (run,
+ * epoch) ({@value #CSV_NAME}), and the trained model ({@code run-<id>.model.zip}).
+ *
+ * <p>Every file is written to a temporary name and renamed over the old one, so a reader, or a
+ * crash, never sees half a file. Works on any Hadoop file system ({@code file:}, {@code hdfs:}).
+ */
+public final class ResultStore {
+
+    public static final String CSV_NAME = "results.csv";
+    /** The CSV's fixed header; rows from every run share it. */
+    public static final List<String> CSV_HEADER = List.of(
+            "run_id", "training_master", "partitions", "executors", "workers_per_executor", "epoch", "epochs",
+            "batch_per_replica", "global_batch", "steps_per_epoch", "train_images", "test_images",
+            "optimizer", "learning_rate", "momentum", "l2", "dropout", "averaging_frequency", "threshold", "seed",
+            "test_accuracy", "train_loss", "fit_seconds", "eval_seconds", "images_per_second", "elapsed_seconds",
+            "load_seconds", "partition_seconds", "master", "java_version", "os_arch", "driver_cores",
+            "spark_version", "dl4j_version", "nd4j_backend", "nd4j_platform");
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final FileContext fc;
+    private final Path dir;
+
+    private ResultStore(FileContext fc, Path dir) {
+        this.fc = fc;
+        this.dir = dir;
+    }
+
+    /**
+     * Opens (and creates) the results folder, checking that it can be written.
+     *
+     * @throws IllegalArgumentException naming the folder when it cannot be created or written
+     */
+    public static ResultStore open(String out, Configuration hadoopConf) {
+        Configuration conf = new Configuration(hadoopConf);
+        // no .crc side files next to the results on the local file system
+        conf.set("fs.AbstractFileSystem.file.impl", "org.apache.hadoop.fs.local.RawLocalFs");
+        Path dir = new Path(toUri(out));
+        try {
+            FileContext fc = FileContext.getFileContext(dir.toUri(), conf);
+            Path qualified = fc.makeQualified(dir);
+            if (fc.util().exists(qualified) && !fc.getFileStatus(qualified).isDirectory()) {
+                throw new IllegalArgumentException("--out " + out + " is a file, not a folder: give a folder for results");
+            }
+            fc.mkdir(qualified, FsPermission.getDirDefault(), true);
+            Path probe = new Path(qualified, ".write-probe-" + UUID.randomUUID());
+            try (OutputStream s = fc.create(probe, EnumSet.of(CreateFlag.CREATE), Options.CreateOpts.createParent())) {
+                s.write(0);
+            }
+            fc.delete(probe, false);
+            return new ResultStore(fc, qualified);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof IllegalArgumentException iae && iae.getMessage().startsWith("--out")) {
+                throw iae;
+            }
+            throw new IllegalArgumentException("--out " + out + " cannot be written (" + e.getMessage()
+                    + "): give a folder you can write to", e);
+        }
+    }
+
+    /** The folder, fully qualified. */
+    public String location() {
+        return dir.toString();
+    }
+
+    /** Writes (or replaces) the run's JSON result. */
+    public void writeRun(RunResult run) {
+        try {
+            writeAtomically(jsonName(run.runId()), JSON.writeValueAsBytes(run));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the result of " + run.runId() + " to " + dir, e);
+        }
+    }
+
+    /** Adds one CSV row for the run's epoch; the header is written with the first row. */
+    public void appendEpoch(RunResult run, EpochMetrics epoch) {
+        Path csv = new Path(dir, CSV_NAME);
+        try {
+            String existing = exists(csv) ? read(csv) : "";
+            String header = String.join(",", CSV_HEADER);
+            if (!existing.isEmpty() && !existing.startsWith(header + "\n")) {
+                throw new IllegalStateException(csv + " has another header than this version writes: move it away"
+                        + " or choose another --out folder");
+            }
+            StringBuilder text = new StringBuilder(existing.isEmpty() ? header + "\n" : existing);
+            text.append(String.join(",", csvRow(run, epoch))).append('\n');
+            writeAtomically(CSV_NAME, text.toString().getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot append to " + csv, e);
+        }
+    }
+
+    /** Writes a file produced by {@code writer} atomically under {@code name}. */
+    public void write(String name, IoWriter writer) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            writer.write(bytes);
+            writeAtomically(name, bytes.toByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + name + " to " + dir, e);
+        }
+    }
+
+    /** Reads a file of the folder; for tests and tools. */
+    public byte[] readBytes(String name) throws IOException {
+        try (InputStream in = fc.open(new Path(dir, name))) {
+            return in.readAllBytes();
+        }
+    }
+
+    /** Names of the run JSON files present, sorted. */
+    public List<String> runFiles() throws IOException {
+        List<String> names = new ArrayList<>();
+        var it = fc.listStatus(dir);
+        while (it.hasNext()) {
+            String name = it.next().getPath().getName();
+            if (name.startsWith("run-") && name.endsWith(".json")) {
+                names.add(name);
+            }
+        }
+        names.sort(null);
+        return names;
+    }
+
+    static String jsonName(String runId) {
+        return "run-" + runId + ".json";
+    }
+
+    static String modelName(String runId) {
+        return "run-" + runId + ".model.zip";
+    }
+
+    static List<String> csvRow(RunResult run, EpochMetrics e) {
+        TrainConfig c = run.config();
+        RunEnvironment env = run.environment();
+        List<String> row = List.of(
+                run.runId(), c.trainingMaster().name().toLowerCase(Locale.ROOT), num(c.partitions()),
+                num(run.layout().executors()), num(run.layout().workersPerExecutor()), num(e.epoch()),
+                num(c.epochs()), num(c.batchPerReplica()), num(run.globalBatch()), num(run.stepsPerEpoch()),
+                num(run.trainImages()), num(run.testImages()), c.model().optimizer().name().toLowerCase(Locale.ROOT),
+                num(c.model().learningRate()), num(c.model().momentum()), num(c.model().l2()),
+                num(c.model().dropout()), num(c.averagingFrequency()), num(c.threshold()), num(c.model().seed()),
+                num(e.testAccuracy()), num(e.trainLoss()), num(e.fitSeconds()), num(e.evalSeconds()),
+                num(e.imagesPerSecond()), num(e.elapsedSeconds()), num(run.loadSeconds()),
+                num(run.partitionSeconds()), csvText(env.master()), csvText(env.javaVersion()), env.osArch(),
+                num(env.driverCores()), env.sparkVersion(), env.dl4jVersion(), env.nd4jBackend(), env.nd4jPlatform());
+        if (row.size() != CSV_HEADER.size()) {
+            throw new IllegalStateException("CSV row has " + row.size() + " fields, header " + CSV_HEADER.size());
+        }
+        return row;
+    }
+
+    private static String num(double v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+            return Long.toString((long) v);
+        }
+        return Double.toString(v);
+    }
+
+    private static String csvText(String s) {
+        if (s.contains(",") || s.contains("\"")) {
+            return '"' + s.replace("\"", "\"\"") + '"';
+        }
+        return s;
+    }
+
+    private boolean exists(Path p) throws IOException {
+        return fc.util().exists(p);
+    }
+
+    private String read(Path p) throws IOException {
+        try (InputStream in = fc.open(p)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private void writeAtomically(String name, byte[] content) throws IOException {
+        Path target = new Path(dir, name);
+        Path tmp = new Path(dir, "." + name + ".tmp-" + UUID.randomUUID());
+        try (OutputStream s = fc.create(tmp, EnumSet.of(CreateFlag.CREATE))) {
+            s.write(content);
+        }
+        try {
+            fc.rename(tmp, target, Options.Rename.OVERWRITE);
+        } catch (FileAlreadyExistsException | RuntimeException e) {
+            fc.delete(tmp, false);
+            throw e;
+        }
+    }
+
+    private static URI toUri(String location) {
+        if (location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*") && !location.matches("^[a-zA-Z]:\\\\.*")) {
+            return URI.create(location);
+        }
+        return java.nio.file.Path.of(location).toAbsolutePath().normalize().toUri();
+    }
+
+    /** Writes bytes to a stream; may throw IOException. */
+    @FunctionalInterface
+    public interface IoWriter {
+        void write(OutputStream out) throws IOException;
+    }
+}

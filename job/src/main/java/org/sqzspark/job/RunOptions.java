@@ -1,0 +1,122 @@
+package org.sqzspark.job;
+
+import java.util.Locale;
+import org.sqzspark.model.ModelConfig;
+import org.sqzspark.model.Optimizer;
+import picocli.CommandLine.Option;
+
+/** Options shared by {@code train} and {@code sweep}; defaults are declared once, in the config records. */
+final class RunOptions {
+
+    @Option(names = "--data", paramLabel = "URI",
+            description = "CIFAR-10 binary version: a folder with data_batch_1..5.bin and test_batch.bin (plain or"
+                    + " .gz) or cifar-10-binary.tar.gz; local path, file: or hdfs: URI. Default: "
+                    + TrainConfig.DEFAULT_DATA + " (fetched from the official site if absent).")
+    String data;
+
+    @Option(names = "--out", paramLabel = "URI", defaultValue = TrainConfig.DEFAULT_OUT,
+            description = "Results folder (local path, file: or hdfs: URI). Default: ${DEFAULT-VALUE}.")
+    String out;
+
+    @Option(names = "--master", paramLabel = "URL",
+            description = "Spark master. Default: spark-submit's --master, else embedded " + SparkSetup.EMBEDDED_MASTER
+                    + ".")
+    String master;
+
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "" + TrainConfig.DEFAULT_EPOCHS,
+            description = "Passes over the training data. Default: ${DEFAULT-VALUE}.")
+    int epochs;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "" + TrainConfig.DEFAULT_BATCH,
+            description = "Minibatch of one replica; the global batch is P times this. Default: ${DEFAULT-VALUE}.")
+    int batch;
+
+    @Option(names = "--train-limit", paramLabel = "N", defaultValue = "0",
+            description = "Use only the first N training images (0: all 50,000). Default: ${DEFAULT-VALUE}.")
+    int trainLimit;
+
+    @Option(names = "--training-master", paramLabel = "KIND", converter = TrainingMasterConverter.class,
+            description = "shared (gradient sharing) or averaging (synchronous parameter averaging)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    TrainingMasterKind trainingMaster = TrainConfig.DEFAULT_TRAINING_MASTER;
+
+    @Option(names = "--averaging-frequency", paramLabel = "N",
+            defaultValue = "" + TrainConfig.DEFAULT_AVERAGING_FREQUENCY,
+            description = "Minibatches per replica between parameter averagings (averaging only)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    int averagingFrequency;
+
+    @Option(names = "--threshold", paramLabel = "X", defaultValue = "" + TrainConfig.DEFAULT_THRESHOLD,
+            description = "Initial update-encoding threshold (gradient sharing only). Default: ${DEFAULT-VALUE}.")
+    double threshold;
+
+    @Option(names = "--optimizer", paramLabel = "NAME", converter = OptimizerConverter.class,
+            description = "sgd, nesterov (momentum) or adam. Default: ${DEFAULT-VALUE}.")
+    Optimizer optimizer = ModelConfig.DEFAULT_OPTIMIZER;
+
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "" + ModelConfig.DEFAULT_LEARNING_RATE,
+            description = "Learning rate. Default: ${DEFAULT-VALUE}.")
+    double learningRate;
+
+    @Option(names = "--momentum", paramLabel = "X", defaultValue = "" + ModelConfig.DEFAULT_MOMENTUM,
+            description = "Momentum (nesterov only). Default: ${DEFAULT-VALUE}.")
+    double momentum;
+
+    @Option(names = "--l2", paramLabel = "X", defaultValue = "" + ModelConfig.DEFAULT_L2,
+            description = "L2 weight decay. Default: ${DEFAULT-VALUE}.")
+    double l2;
+
+    @Option(names = "--dropout", paramLabel = "X", defaultValue = "" + ModelConfig.DEFAULT_DROPOUT,
+            description = "Dropout probability before conv10. Default: ${DEFAULT-VALUE}.")
+    double dropout;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "" + ModelConfig.DEFAULT_SEED,
+            description = "Seed of weights, data order and dropout. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--loss-sample", paramLabel = "N", defaultValue = "" + TrainConfig.DEFAULT_LOSS_SAMPLE,
+            description = "Training images scored after each epoch for the training loss (0: DL4J's reported"
+                    + " minibatch score). Default: ${DEFAULT-VALUE}.")
+    int lossSample;
+
+    @Option(names = "--eval-batch", paramLabel = "N", defaultValue = "" + TrainConfig.DEFAULT_EVAL_BATCH,
+            description = "Images per evaluation minibatch. Default: ${DEFAULT-VALUE}.")
+    int evalBatch;
+
+    /** The validated configuration for P partitions. */
+    TrainConfig toConfig(int partitions) {
+        ModelConfig model = new ModelConfig(ModelConfig.DEFAULT_CLASSES, seed, optimizer, learningRate, momentum, l2,
+                dropout);
+        boolean dataIsDefault = data == null;
+        String resolvedMaster = master != null ? master : SparkSetup.conf(null).get("spark.master");
+        return new TrainConfig(dataIsDefault ? TrainConfig.DEFAULT_DATA : data, dataIsDefault, out, resolvedMaster,
+                partitions, epochs, batch, trainLimit, trainingMaster, averagingFrequency, threshold, lossSample,
+                evalBatch, model);
+    }
+
+    /** Reads shared|averaging. */
+    static final class TrainingMasterConverter implements picocli.CommandLine.ITypeConverter<TrainingMasterKind> {
+        @Override
+        public TrainingMasterKind convert(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "shared" -> TrainingMasterKind.SHARED;
+                case "averaging" -> TrainingMasterKind.AVERAGING;
+                default -> throw new picocli.CommandLine.TypeConversionException(
+                        "'" + value + "' is not a training master: use shared or averaging");
+            };
+        }
+    }
+
+    /** Reads sgd|nesterov|adam. */
+    static final class OptimizerConverter implements picocli.CommandLine.ITypeConverter<Optimizer> {
+        @Override
+        public Optimizer convert(String value) {
+            try {
+                return Optimizer.valueOf(value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(
+                        "'" + value + "' is not an optimizer: use sgd, nesterov or adam");
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package org.sqzspark.job;
+
+import java.util.List;
+
+/**
+ * Everything one run produced: enough to reproduce it and to plot it.
+ *
+ * @param runId            unique name of the run, also the result file's name
+ * @param startedAt        ISO-8601 UTC start time
+ * @param config           resolved configuration
+ * @param environment      where it ran
+ * @param layout           replicas over executors
+ * @param trainImages      training images used
+ * @param testImages       test images evaluated
+ * @param imagesPerReplica training images in one replica's partition (the largest)
+ * @param globalBatch      images per synchronous step over all replicas
+ * @param stepsPerEpoch    synchronous steps per epoch, ceil(images per replica / batch per replica)
+ * @param dataSource       where the data was read from
+ * @param loadSeconds      reading, validating and normalizing the data
+ * @param partitionSeconds distributing the training data into P partitions
+ * @param setupSeconds     building the network and the training master
+ * @param trainSeconds     sum of the epochs' fit time
+ * @param evalSeconds      sum of the epochs' evaluation time
+ * @param totalSeconds     wall-clock of the whole run, loading included
+ * @param completed        true once every epoch has finished
+ * @param epochs           per-epoch metrics, in order
+ */
+public record RunResult(String runId, String startedAt, TrainConfig config, RunEnvironment environment,
+                        ReplicaLayout layout, int trainImages, int testImages, int imagesPerReplica,
+                        int globalBatch, int stepsPerEpoch, String dataSource, double loadSeconds,
+                        double partitionSeconds, double setupSeconds, double trainSeconds, double evalSeconds,
+                        double totalSeconds, boolean completed, List<EpochMetrics> epochs) {
+
+    /** Test accuracy after the last finished epoch, or NaN before the first. */
+    public double finalTestAccuracy() {
+        return epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).testAccuracy();
+    }
+}

@@ -1,0 +1,82 @@
+package org.sqzspark.job;
+
+import java.util.Objects;
+import org.sqzspark.model.ModelConfig;
+
+/**
+ * One training run, fully resolved and validated; every message names the option and its range.
+ *
+ * @param data               CIFAR-10 location: a local path or any Hadoop FileSystem URI
+ * @param dataIsDefault      true when {@code data} was not given; only then is a download tried
+ * @param out                results folder (local path or Hadoop FileSystem URI)
+ * @param master             Spark master URL (spark-submit's, or embedded local[*], unless given)
+ * @param partitions         P: model replicas training at once, each on 1/P of the training data
+ * @param epochs             passes over the training data
+ * @param batchPerReplica    minibatch size of one replica; the global batch is P times this
+ * @param trainLimit         keep only the first N training records (0: all 50,000)
+ * @param trainingMaster     gradient sharing or parameter averaging
+ * @param averagingFrequency minibatches per replica between two averagings (parameter averaging)
+ * @param threshold          initial update-encoding threshold (gradient sharing)
+ * @param lossSample         training images scored after each epoch for the training loss
+ * @param evalBatch          images per evaluation minibatch
+ * @param model              network and update rule
+ */
+public record TrainConfig(String data, boolean dataIsDefault, String out, String master, int partitions,
+                          int epochs, int batchPerReplica, int trainLimit, TrainingMasterKind trainingMaster,
+                          int averagingFrequency, double threshold, int lossSample, int evalBatch,
+                          ModelConfig model) {
+
+    public static final String DEFAULT_DATA = "data/cifar10";
+    public static final String DEFAULT_OUT = "results";
+    public static final int DEFAULT_EPOCHS = 10;
+    /** Batch 32 per replica: the measured recipe that trains SqueezeNet v1.1 without batch norm. */
+    public static final int DEFAULT_BATCH = 32;
+    public static final TrainingMasterKind DEFAULT_TRAINING_MASTER = TrainingMasterKind.SHARED;
+    public static final int DEFAULT_AVERAGING_FREQUENCY = 1;
+    /** DL4J's default initial threshold for gradient sharing. */
+    public static final double DEFAULT_THRESHOLD = 1e-3;
+    public static final int DEFAULT_LOSS_SAMPLE = 5_000;
+    public static final int DEFAULT_EVAL_BATCH = 250;
+    public static final int MAX_PARTITIONS = 4_096;
+
+    public TrainConfig {
+        Objects.requireNonNull(model, "model");
+        requireText(data, "--data", "a folder holding CIFAR-10, e.g. ../shared/cifar10 or hdfs://head:9000/cifar10");
+        requireText(out, "--out", "a folder for results, e.g. results");
+        requireText(master, "--master", "local[*], local[N] or spark://host:7077");
+        Objects.requireNonNull(trainingMaster, "--training-master must be shared or averaging");
+        requireRange("--partitions", partitions, 1, MAX_PARTITIONS);
+        requireRange("--epochs", epochs, 1, 10_000);
+        requireRange("--batch", batchPerReplica, 1, 8_192);
+        requireRange("--train-limit", trainLimit, 0, Integer.MAX_VALUE);
+        requireRange("--averaging-frequency", averagingFrequency, 1, 100_000);
+        requireRange("--loss-sample", lossSample, 0, Integer.MAX_VALUE);
+        requireRange("--eval-batch", evalBatch, 1, 100_000);
+        if (!(threshold > 0 && threshold < 1)) {
+            throw new IllegalArgumentException("--threshold must be in (0, 1), was " + threshold);
+        }
+    }
+
+    /** The same run with another partition count. */
+    public TrainConfig withPartitions(int p) {
+        return new TrainConfig(data, dataIsDefault, out, master, p, epochs, batchPerReplica, trainLimit,
+                trainingMaster, averagingFrequency, threshold, lossSample, evalBatch, model);
+    }
+
+    /** Images in one synchronous step over all replicas. */
+    public int globalBatch() {
+        return partitions * batchPerReplica;
+    }
+
+    private static void requireText(String value, String option, String example) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(option + " must not be empty: give " + example);
+        }
+    }
+
+    private static void requireRange(String option, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(option + " must be in " + min + ".." + max + ", was " + value);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package org.sqzspark.job;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.dataset.DataSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqzspark.data.CifarImages;
+import org.sqzspark.data.PartitionPlan;
+import org.sqzspark.model.SqueezeNetV11;
+
+/** Runs one training run at P partitions: for each epoch, fit, evaluate, record. */
+final class Trainer {
+
+    private static final Logger log = LoggerFactory.getLogger(Trainer.class);
+    private static final DateTimeFormatter RUN_ID_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmssSSS").withZone(ZoneOffset.UTC);
+
+    private final JavaSparkContext sc;
+    private final ResultStore store;
+
+    Trainer(JavaSparkContext sc, ResultStore store) {
+        this.sc = sc;
+        this.store = store;
+    }
+
+    /** Trains, evaluates after every epoch, and writes results after every epoch. */
+    RunResult run(TrainConfig config, TrainingData data) {
+        long runStart = System.nanoTime();
+        Instant startedAt = Instant.now();
+        PartitionPlan plan = PartitionPlan.of(data.train().size(), config.partitions());
+        int executors = SparkSetup.executors(sc);
+        ReplicaLayout layout = ReplicaLayout.of(config.trainingMaster(), config.partitions(), executors);
+        String runId = runId(startedAt, config);
+
+        long t = System.nanoTime();
+        JavaRDD<CifarImages> shares = CifarRdds.partitioned(sc, data.train(), config.partitions())
+                .persist(StorageLevel.MEMORY_ONLY());
+        shares.count();
+        JavaRDD<DataSet> test = evaluationSet(data.test(), config.evalBatch(), data);
+        JavaRDD<DataSet> lossSample = config.lossSample() == 0 ? null
+                : evaluationSet(data.train().slice(0, Math.min(config.lossSample(), data.train().size())),
+                        config.evalBatch(), data);
+        double partitionSeconds = seconds(t);
+
+        t = System.nanoTime();
+        String exportDir = exportDirectory(runId);
+        TrainingMaster<?, ?> master = TrainingMasters.create(config, layout, sc.getConf(), sc.isLocal(), exportDir);
+        ComputationGraph net = SqueezeNetV11.build(config.model());
+        SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
+        // parameter averaging stages one fixed set of minibatches (its random splits reassign them per epoch)
+        JavaRDD<DataSet> staged = config.trainingMaster() == TrainingMasterKind.AVERAGING
+                ? CifarRdds.minibatches(shares, config.batchPerReplica(), data.stats(), config.model().seed())
+                : null;
+        double setupSeconds = seconds(t);
+
+        RunEnvironment env = SparkSetup.environment(sc, executors);
+        int largestShare = plan.size(0);
+        int steps = (largestShare + config.batchPerReplica() - 1) / config.batchPerReplica();
+        List<EpochMetrics> epochs = new ArrayList<>();
+        double trainSeconds = 0;
+        double evalSeconds = 0;
+        log.info("Run {}: P={} ({} executor(s) x {} replica(s)), {} training images, {} per replica, global batch {},"
+                        + " {} steps per epoch, {} epochs, {}", runId, config.partitions(), layout.executors(),
+                layout.workersPerExecutor(), data.train().size(), largestShare, config.globalBatch(), steps,
+                config.epochs(), config.trainingMaster().name().toLowerCase(Locale.ROOT));
+        RunResult result = null;
+        try {
+            for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+                JavaRDD<DataSet> epochData = staged != null ? staged
+                        : CifarRdds.minibatches(shares, config.batchPerReplica(), data.stats(),
+                        config.model().seed() + epoch);
+                t = System.nanoTime();
+                sparkNet.fit(epochData);
+                double fit = seconds(t);
+
+                t = System.nanoTime();
+                double accuracy = sparkNet.evaluate(test).accuracy();
+                double loss = lossSample == null ? sparkNet.getScore()
+                        : LossScorer.meanLoss(sc, sparkNet.getNetwork(), lossSample);
+                double eval = seconds(t);
+
+                trainSeconds += fit;
+                evalSeconds += eval;
+                EpochMetrics metrics = new EpochMetrics(epoch, accuracy, loss, fit, eval,
+                        data.train().size() / fit, trainSeconds + evalSeconds);
+                epochs.add(metrics);
+                result = new RunResult(runId, startedAt.toString(), config, env, layout, data.train().size(),
+                        data.test().size(), largestShare, config.globalBatch(), steps, data.source(),
+                        data.loadSeconds(), partitionSeconds, setupSeconds, trainSeconds, evalSeconds,
+                        data.loadSeconds() + seconds(runStart), epoch == config.epochs(), List.copyOf(epochs));
+                store.appendEpoch(result, metrics);
+                store.writeRun(result);
+                log.info(String.format(Locale.ROOT,
+                        "P=%d epoch %d/%d: test accuracy %.2f%%, train loss %.4f, %.1f s, %.0f images/s",
+                        config.partitions(), epoch, config.epochs(), 100 * accuracy, loss, fit,
+                        metrics.imagesPerSecond()));
+            }
+            ComputationGraph trained = sparkNet.getNetwork();
+            store.write(ResultStore.modelName(runId), out -> ModelSerializer.writeModel(trained, out, true));
+        } finally {
+            shares.unpersist(false);
+            test.unpersist(false);
+            if (lossSample != null) {
+                lossSample.unpersist(false);
+            }
+            master.deleteTempFiles(sc);
+            deleteQuietly(exportDir);
+        }
+        return result;
+    }
+
+    private JavaRDD<DataSet> evaluationSet(CifarImages images, int batch, TrainingData data) {
+        int parts = Math.max(1, Math.min(sc.defaultParallelism(), images.size()));
+        JavaRDD<DataSet> set = CifarRdds.minibatches(CifarRdds.partitioned(sc, images, parts), batch, data.stats(), -1)
+                .persist(StorageLevel.MEMORY_ONLY());
+        set.count();
+        return set;
+    }
+
+    private String exportDirectory(String runId) {
+        String tmp = sc.hadoopConfiguration().get("hadoop.tmp.dir", "/tmp");
+        return tmp + (tmp.endsWith("/") ? "" : "/") + "sqzspark-export/" + runId + "/";
+    }
+
+    private void deleteQuietly(String dir) {
+        try {
+            Path path = new Path(dir);
+            FileSystem fs = path.getFileSystem(sc.hadoopConfiguration());
+            fs.delete(path, true);
+        } catch (java.io.IOException | RuntimeException e) {
+            log.warn("Could not delete staged minibatches in {}: {}", dir, e.getMessage());
+        }
+    }
+
+    static String runId(Instant startedAt, TrainConfig config) {
+        return RUN_ID_TIME.format(startedAt) + "-" + config.trainingMaster().name().toLowerCase(Locale.ROOT)
+                + "-p" + config.partitions();
+    }
+
+    private static double seconds(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+}

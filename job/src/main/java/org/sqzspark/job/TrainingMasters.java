@@ -1,0 +1,79 @@
+package org.sqzspark.job;
+
+import org.apache.spark.SparkConf;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
+import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
+
+/** Builds the DL4J training master for a run; cluster settings come from the Spark configuration. */
+final class TrainingMasters {
+
+    /** Aeron UDP port of the gradient-sharing parameter server (DL4J's default). */
+    static final String CONF_AERON_PORT = "spark.sqzspark.aeron.port";
+    /** Address of the driver that executors reach over Aeron; default: spark.driver.host. */
+    static final String CONF_AERON_CONTROLLER = "spark.sqzspark.aeron.controller";
+    /** Network (CIDR) whose interface Aeron binds to, e.g. 192.168.1.0/24. */
+    static final String CONF_AERON_NETWORK_MASK = "spark.sqzspark.aeron.networkMask";
+    private static final int DEFAULT_AERON_PORT = 40123;
+    /** Minibatches each worker decodes ahead of the one it trains on. */
+    private static final int PREFETCH = 2;
+
+    private TrainingMasters() {
+    }
+
+    /**
+     * The training master for the run.
+     *
+     * @param exportDir where parameter averaging stages minibatches (visible to every executor)
+     */
+    static TrainingMaster<?, ?> create(TrainConfig config, ReplicaLayout layout, SparkConf sparkConf,
+                                       boolean local, String exportDir) {
+        return switch (config.trainingMaster()) {
+            case SHARED -> shared(config, layout, sparkConf, local);
+            case AVERAGING -> new ParameterAveragingTrainingMaster.Builder(layout.partitions(), config.batchPerReplica())
+                    .batchSizePerWorker(config.batchPerReplica())
+                    .averagingFrequency(config.averagingFrequency())
+                    .workerPrefetchNumBatches(PREFETCH)
+                    .saveUpdater(true)
+                    // Export stages minibatches as files once; Direct would rescan the whole RDD per averaging round
+                    .rddTrainingApproach(RDDTrainingApproach.Export)
+                    .exportDirectory(exportDir)
+                    .rngSeed(config.model().seed())
+                    .build();
+        };
+    }
+
+    private static TrainingMaster<?, ?> shared(TrainConfig config, ReplicaLayout layout, SparkConf sparkConf,
+                                               boolean local) {
+        VoidConfiguration voidConf = VoidConfiguration.builder()
+                .unicastPort(sparkConf.getInt(CONF_AERON_PORT, DEFAULT_AERON_PORT))
+                .controllerAddress(controllerAddress(sparkConf, local))
+                .networkMask(sparkConf.get(CONF_AERON_NETWORK_MASK, null))
+                .build();
+        return new SharedTrainingMaster.Builder(voidConf, layout.partitions(),
+                new AdaptiveThresholdAlgorithm(config.threshold()), config.batchPerReplica())
+                .batchSizePerWorker(config.batchPerReplica())
+                .workersPerNode(layout.workersPerExecutor())
+                // the RDD already has exactly P partitions, one replica's share each
+                .repartitionData(Repartition.Never)
+                .repartitioner(new KeepPartitions())
+                .rddTrainingApproach(RDDTrainingApproach.Direct)
+                .workerPrefetchNumBatches(PREFETCH)
+                .rngSeed(config.model().seed())
+                .build();
+    }
+
+    private static String controllerAddress(SparkConf conf, boolean local) {
+        if (conf.contains(CONF_AERON_CONTROLLER)) {
+            return conf.get(CONF_AERON_CONTROLLER);
+        }
+        if (local) {
+            return "127.0.0.1";
+        }
+        return conf.get("spark.driver.host", null);
+    }
+}

@@ -1,0 +1,84 @@
+package org.sqzspark.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sweep command end to end: command line in, JSON and CSV results out. */
+class SweepIT {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void sweepOverOneAndTwoPartitionsWritesCompleteResults() throws Exception {
+        Path data = SyntheticCifar.write(tmp.resolve("cifar"), 20, 10, 3);
+        Path out = tmp.resolve("results");
+        int exit = Main.run("sweep", "--master", TestConfigs.MASTER, "--data", data.toString(), "--out", out.toString(),
+                "--partitions", "1,2", "--epochs", "2", "--batch", "16", "--optimizer", "adam", "--lr", "0.0003",
+                "--loss-sample", "50");
+        assertEquals(0, exit);
+
+        List<Path> runs;
+        try (var files = Files.list(out)) {
+            runs = files.filter(f -> f.getFileName().toString().matches("run-.*\\.json")).sorted().toList();
+        }
+        assertEquals(2, runs.size(), "one JSON per run: " + runs);
+        ObjectMapper json = new ObjectMapper();
+        int p = 1;
+        for (Path run : runs) {
+            JsonNode node = json.readTree(run.toFile());
+            assertNoEmptyField(node, run.getFileName().toString());
+            assertEquals(p, node.get("config").get("partitions").asInt());
+            assertEquals(2, node.get("epochs").size());
+            assertTrue(node.get("completed").asBoolean());
+            assertEquals(200, node.get("trainImages").asInt());
+            assertEquals(100, node.get("testImages").asInt());
+            assertEquals(16 * p, node.get("globalBatch").asInt());
+            assertEquals(System.getProperty("os.arch"), node.get("environment").get("osArch").asText());
+            assertTrue(Files.exists(out.resolve(run.getFileName().toString().replace(".json", ".model.zip"))));
+            p++;
+        }
+
+        List<String> csv = Files.readAllLines(out.resolve(ResultStore.CSV_NAME));
+        assertEquals(String.join(",", ResultStore.CSV_HEADER), csv.get(0));
+        assertEquals(1 + 2 * 2, csv.size(), "a row per (P, epoch): " + csv);
+        for (String row : csv.subList(1, csv.size())) {
+            String[] fields = row.split(",", -1);
+            assertEquals(ResultStore.CSV_HEADER.size(), fields.length, row);
+            for (int i = 0; i < fields.length; i++) {
+                assertFalse(fields[i].isBlank(), ResultStore.CSV_HEADER.get(i) + " is empty in " + row);
+            }
+        }
+        assertTrue(csv.get(1).contains(",1,1,"), "P=1 epoch 1 row first: " + csv.get(1));
+    }
+
+    private static void assertNoEmptyField(JsonNode node, String path) {
+        if (node.isObject()) {
+            Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+            while (fields.hasNext()) {
+                Map.Entry<String, JsonNode> f = fields.next();
+                assertNoEmptyField(f.getValue(), path + "." + f.getKey());
+            }
+        } else if (node.isArray()) {
+            assertFalse(node.isEmpty(), path + " is empty");
+            for (int i = 0; i < node.size(); i++) {
+                assertNoEmptyField(node.get(i), path + "[" + i + "]");
+            }
+        } else {
+            assertFalse(node.isNull(), path + " is null");
+            assertFalse(node.isTextual() && node.asText().isBlank(), path + " is blank");
+            assertFalse(node.isNumber() && Double.isNaN(node.asDouble()), path + " is NaN");
+        }
+    }
+}
