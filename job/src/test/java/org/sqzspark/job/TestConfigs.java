@@ -2,23 +2,23 @@ package org.sqzspark.job;
 
 import java.nio.file.Path;
 import org.sqzspark.model.ModelConfig;
-import org.sqzspark.model.Optimizer;
 
 /**
- * Run settings that learn the synthetic data in seconds on local[2]: Adam at 3e-4 reached 97%
- * test accuracy after three epochs of 600 synthetic images in a plain fit.
+ * Run settings that learn the synthetic data in about a minute on local[2]. The default recipe
+ * (Adam at 1e-4) is gentle enough that no class's score dies behind SqueezeNet's final ReLU; at
+ * 3e-4 with 16 images per replica, two classes' scores died in some runs, freezing at 80%.
  */
 final class TestConfigs {
 
     static final String MASTER = "local[2]";
-    static final int EPOCHS = 8;
+    static final int EPOCHS = 10;
     static final int BATCH = 16;
 
     private TestConfigs() {
     }
 
     static ModelConfig model() {
-        return new ModelConfig(10, 42, Optimizer.ADAM, 3e-4, 0.9, 0, 0.5);
+        return ModelConfig.defaults();
     }
 
     static TrainConfig separable(Path data, Path out, int partitions, TrainingMasterKind kind) {
