@@ -23,6 +23,7 @@ JVM_FLAGS=(
   --add-opens=java.base/java.util=ALL-UNNAMED
   --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
   -Daeron.publication.unblock.timeout=60000000000
+  -Dorg.eclipse.deeplearning4j.helpers.disable=false
   "-Dlog4j2.configurationFile=$SPARK_CONF_DIR/log4j2.properties"
 )
 

@@ -46,6 +46,25 @@ final class CifarRdds {
                 true);
     }
 
+    /**
+     * One synchronous round of parameter averaging: the {@code round}-th group of
+     * {@code perReplica} consecutive minibatches of every partition. {@code minibatches} should be
+     * cached, so a round only skips over the minibatches of earlier rounds.
+     */
+    static JavaRDD<DataSet> round(JavaRDD<DataSet> minibatches, int round, int perReplica) {
+        long skip = (long) round * perReplica;
+        return minibatches.mapPartitions(batches -> {
+            List<DataSet> out = new ArrayList<>(perReplica);
+            for (long i = 0; i < skip && batches.hasNext(); i++) {
+                batches.next();
+            }
+            while (out.size() < perReplica && batches.hasNext()) {
+                out.add(batches.next());
+            }
+            return out.iterator();
+        }, true);
+    }
+
     private static Iterator<DataSet> decode(Iterator<CifarImages> shares, int index, int batch, ChannelStats stats,
                                             long shuffleSeed) {
         List<DataSet> out = new ArrayList<>();

@@ -6,7 +6,7 @@ package org.sqzspark.job;
  * @param epoch            1-based epoch number
  * @param testAccuracy     accuracy on the whole test set after the epoch, 0..1
  * @param trainLoss        mean cross-entropy on a fixed sample of the training set after the epoch
- *                         (dropout off); DL4J's reported minibatch score when the sample is 0
+ *                         (dropout off)
  * @param fitSeconds       wall-clock of the distributed fit (training and its communication)
  * @param evalSeconds      wall-clock of the distributed test evaluation and loss scoring
  * @param imagesPerSecond  training images divided by fit seconds

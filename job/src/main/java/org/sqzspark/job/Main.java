@@ -1,7 +1,12 @@
 package org.sqzspark.job;
 
 import java.io.PrintWriter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
@@ -12,6 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqzspark.data.DataInputException;
 import org.sqzspark.data.PartitionPlan;
+import org.sqzspark.model.ModelConfig;
+import org.sqzspark.model.SqueezeNetV11;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,7 +31,7 @@ import picocli.CommandLine.Option;
 @Command(name = "squeezenet-spark", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Trains SqueezeNet v1.1 on CIFAR-10 data-parallel on Spark and measures accuracy and"
                 + " wall-clock against the number of partitions (model replicas).",
-        subcommands = {Main.Train.class, Main.Sweep.class, CommandLine.HelpCommand.class})
+        subcommands = {Main.Train.class, Main.Sweep.class, Main.Bench.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code of a user's mistake in an option. */
@@ -118,6 +125,85 @@ public final class Main implements Runnable {
             return 0;
         }
     }
+
+    /** Throughput of the network, plain and through Spark local mode; prints one JSON line. */
+    @Command(name = "bench", mixinStandardHelpOptions = true,
+            description = "Measure training and inference images/s of the network in one JVM, and of whole"
+                    + " epochs through Spark local mode with each training master at P=1 and P=2."
+                    + " Threads: set OMP_NUM_THREADS (submit/bench.sh does).")
+    static final class Bench implements Callable<Integer> {
+        @Option(names = "--batch", defaultValue = "64", description = "Minibatch. Default: ${DEFAULT-VALUE}.")
+        int batch;
+
+        @Option(names = "--iters", defaultValue = "30", description = "Timed steps. Default: ${DEFAULT-VALUE}.")
+        int iters;
+
+        @Option(names = "--warmup", defaultValue = "5", description = "Untimed steps first. Default: ${DEFAULT-VALUE}.")
+        int warmup;
+
+        @Option(names = "--spark-images", defaultValue = "2048",
+                description = "Training images per Spark epoch (0 skips Spark). Default: ${DEFAULT-VALUE}.")
+        int sparkImages;
+
+        @Option(names = "--spark-epochs", defaultValue = "2",
+                description = "Timed Spark epochs, after one warm-up epoch. Default: ${DEFAULT-VALUE}.")
+        int sparkEpochs;
+
+        @Option(names = "--master", defaultValue = SparkSetup.EMBEDDED_MASTER,
+                description = "Spark master of the Spark part. Default: ${DEFAULT-VALUE}.")
+        String master;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            if (batch < 1 || iters < 1 || warmup < 0 || sparkImages < 0 || sparkEpochs < 1) {
+                throw new IllegalArgumentException("--batch, --iters and --spark-epochs must be at least 1,"
+                        + " --warmup and --spark-images at least 0");
+            }
+            ModelConfig model = ModelConfig.defaults();
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("model", "squeezenet-spark SqueezeNetV11");
+            result.put("params", SqueezeNetV11.PARAMETERS);
+            result.put("batch", batch);
+            result.put("threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "default"));
+            result.put("nd4j_platform", SparkSetup.buildProperties().getProperty("nd4j.classifier", "unknown"));
+            result.put("helpers_disabled", System.getProperty(HELPERS_DISABLE_PROPERTY, "true"));
+            double train = Throughput.plainTraining(model, batch, warmup, iters);
+            result.put("train_img_per_s", round(train));
+            result.put("infer_img_per_s", round(Throughput.plainInference(model, batch, warmup, iters)));
+            if (sparkImages > 0) {
+                Path work = Files.createTempDirectory("sqzspark-bench");
+                try {
+                    Map<String, Double> spark = Throughput.spark(model, batch, sparkImages, sparkEpochs, master, work);
+                    spark.forEach((k, v) -> result.put("spark_" + k + "_img_per_s", round(v)));
+                    result.put("spark_vs_plain", Math.round(spark.get("shared_p1") / train * 1000) / 1000.0);
+                } finally {
+                    deleteRecursively(work);
+                }
+            }
+            result.put("peak_rss_mb", round(Throughput.peakRssMb()));
+            spec.commandLine().getOut().println(new ObjectMapper().writeValueAsString(result));
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+
+        private static double round(double v) {
+            return Math.round(v * 10) / 10.0;
+        }
+
+        private static void deleteRecursively(Path dir) throws java.io.IOException {
+            try (var paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** DL4J 1.0.0-M2 leaves its oneDNN layer helpers off unless this system property is false. */
+    static final String HELPERS_DISABLE_PROPERTY = "org.eclipse.deeplearning4j.helpers.disable";
 
     /**
      * Checks the output folder and loads the data once (before Spark starts, so bad input fails

@@ -75,8 +75,8 @@ final class RunOptions {
     long seed;
 
     @Option(names = "--loss-sample", paramLabel = "N", defaultValue = "" + TrainConfig.DEFAULT_LOSS_SAMPLE,
-            description = "Training images scored after each epoch for the training loss (0: DL4J's reported"
-                    + " minibatch score). Default: ${DEFAULT-VALUE}.")
+            description = "Training images scored after each epoch for the training loss."
+                    + " Default: ${DEFAULT-VALUE}.")
     int lossSample;
 
     @Option(names = "--eval-batch", paramLabel = "N", defaultValue = "" + TrainConfig.DEFAULT_EVAL_BATCH,

@@ -49,9 +49,16 @@ final class SparkSetup {
      */
     static JavaSparkContext start(SparkConf conf) {
         String master = conf.get("spark.master");
-        if (master.startsWith("local") && System.getProperty(AERON_UNBLOCK) == null) {
-            // `java -jar` has no spark-conf/: DL4J 1.0.0-M2's Aeron refuses its own default timeouts
-            System.setProperty(AERON_UNBLOCK, "60000000000");
+        if (master.startsWith("local")) {
+            // `java -jar` has no spark-conf/: the two settings spark-defaults.conf gives every JVM
+            if (System.getProperty(AERON_UNBLOCK) == null) {
+                // DL4J 1.0.0-M2's Aeron refuses its own default timeouts
+                System.setProperty(AERON_UNBLOCK, "60000000000");
+            }
+            if (System.getProperty(Main.HELPERS_DISABLE_PROPERTY) == null) {
+                // DL4J 1.0.0-M2 leaves its oneDNN layer helpers off by default
+                System.setProperty(Main.HELPERS_DISABLE_PROPERTY, "false");
+            }
         }
         try {
             JavaSparkContext sc = new JavaSparkContext(conf);

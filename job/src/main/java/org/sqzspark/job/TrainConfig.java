@@ -50,7 +50,7 @@ public record TrainConfig(String data, boolean dataIsDefault, String out, String
         requireRange("--batch", batchPerReplica, 1, 8_192);
         requireRange("--train-limit", trainLimit, 0, Integer.MAX_VALUE);
         requireRange("--averaging-frequency", averagingFrequency, 1, 100_000);
-        requireRange("--loss-sample", lossSample, 0, Integer.MAX_VALUE);
+        requireRange("--loss-sample", lossSample, 1, Integer.MAX_VALUE);
         requireRange("--eval-batch", evalBatch, 1, 100_000);
         if (!(threshold > 0 && threshold < 1)) {
             throw new IllegalArgumentException("--threshold must be in (0, 1), was " + threshold);

@@ -6,8 +6,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.storage.StorageLevel;
@@ -51,20 +49,14 @@ final class Trainer {
                 .persist(StorageLevel.MEMORY_ONLY());
         shares.count();
         JavaRDD<DataSet> test = evaluationSet(data.test(), config.evalBatch(), data);
-        JavaRDD<DataSet> lossSample = config.lossSample() == 0 ? null
-                : evaluationSet(data.train().slice(0, Math.min(config.lossSample(), data.train().size())),
-                        config.evalBatch(), data);
+        JavaRDD<DataSet> lossSample = evaluationSet(
+                data.train().slice(0, Math.min(config.lossSample(), data.train().size())), config.evalBatch(), data);
         double partitionSeconds = seconds(t);
 
         t = System.nanoTime();
-        String exportDir = exportDirectory(runId);
-        TrainingMaster<?, ?> master = TrainingMasters.create(config, layout, sc.getConf(), sc.isLocal(), exportDir);
+        TrainingMaster<?, ?> master = TrainingMasters.create(config, layout, sc.getConf(), sc.isLocal());
         ComputationGraph net = SqueezeNetV11.build(config.model());
         SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
-        // parameter averaging stages one fixed set of minibatches (its random splits reassign them per epoch)
-        JavaRDD<DataSet> staged = config.trainingMaster() == TrainingMasterKind.AVERAGING
-                ? CifarRdds.minibatches(shares, config.batchPerReplica(), data.stats(), config.model().seed())
-                : null;
         double setupSeconds = seconds(t);
 
         RunEnvironment env = SparkSetup.environment(sc, executors);
@@ -80,17 +72,14 @@ final class Trainer {
         RunResult result = null;
         try {
             for (int epoch = 1; epoch <= config.epochs(); epoch++) {
-                JavaRDD<DataSet> epochData = staged != null ? staged
-                        : CifarRdds.minibatches(shares, config.batchPerReplica(), data.stats(),
-                        config.model().seed() + epoch);
                 t = System.nanoTime();
-                sparkNet.fit(epochData);
+                fitEpoch(sparkNet, config, CifarRdds.minibatches(shares, config.batchPerReplica(), data.stats(),
+                        config.model().seed() + epoch), steps);
                 double fit = seconds(t);
 
                 t = System.nanoTime();
                 double accuracy = sparkNet.evaluate(test).accuracy();
-                double loss = lossSample == null ? sparkNet.getScore()
-                        : LossScorer.meanLoss(sc, sparkNet.getNetwork(), lossSample);
+                double loss = LossScorer.meanLoss(sc, sparkNet.getNetwork(), lossSample);
                 double eval = seconds(t);
 
                 trainSeconds += fit;
@@ -114,13 +103,33 @@ final class Trainer {
         } finally {
             shares.unpersist(false);
             test.unpersist(false);
-            if (lossSample != null) {
-                lossSample.unpersist(false);
-            }
+            lossSample.unpersist(false);
             master.deleteTempFiles(sc);
-            deleteQuietly(exportDir);
         }
         return result;
+    }
+
+    /**
+     * One pass over every partition's minibatches. Gradient sharing streams each partition into
+     * its replica in one fit. Parameter averaging runs one fit per synchronous round, each replica
+     * taking its next {@code averagingFrequency} minibatches: DL4J's own splitting of a whole epoch
+     * rescans the RDD for every round, or (staging through files) left rounds with no data.
+     */
+    private static void fitEpoch(SparkComputationGraph sparkNet, TrainConfig config, JavaRDD<DataSet> epochData,
+                                 int stepsPerEpoch) {
+        if (config.trainingMaster() == TrainingMasterKind.SHARED) {
+            sparkNet.fit(epochData);
+            return;
+        }
+        epochData.persist(StorageLevel.MEMORY_ONLY());
+        try {
+            int rounds = (stepsPerEpoch + config.averagingFrequency() - 1) / config.averagingFrequency();
+            for (int r = 0; r < rounds; r++) {
+                sparkNet.fit(CifarRdds.round(epochData, r, config.averagingFrequency()));
+            }
+        } finally {
+            epochData.unpersist(false);
+        }
     }
 
     private JavaRDD<DataSet> evaluationSet(CifarImages images, int batch, TrainingData data) {
@@ -129,21 +138,6 @@ final class Trainer {
                 .persist(StorageLevel.MEMORY_ONLY());
         set.count();
         return set;
-    }
-
-    private String exportDirectory(String runId) {
-        String tmp = sc.hadoopConfiguration().get("hadoop.tmp.dir", "/tmp");
-        return tmp + (tmp.endsWith("/") ? "" : "/") + "sqzspark-export/" + runId + "/";
-    }
-
-    private void deleteQuietly(String dir) {
-        try {
-            Path path = new Path(dir);
-            FileSystem fs = path.getFileSystem(sc.hadoopConfiguration());
-            fs.delete(path, true);
-        } catch (java.io.IOException | RuntimeException e) {
-            log.warn("Could not delete staged minibatches in {}: {}", dir, e.getMessage());
-        }
     }
 
     static String runId(Instant startedAt, TrainConfig config) {

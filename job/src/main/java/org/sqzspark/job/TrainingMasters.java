@@ -25,13 +25,9 @@ final class TrainingMasters {
     private TrainingMasters() {
     }
 
-    /**
-     * The training master for the run.
-     *
-     * @param exportDir where parameter averaging stages minibatches (visible to every executor)
-     */
+    /** The training master for the run. */
     static TrainingMaster<?, ?> create(TrainConfig config, ReplicaLayout layout, SparkConf sparkConf,
-                                       boolean local, String exportDir) {
+                                       boolean local) {
         return switch (config.trainingMaster()) {
             case SHARED -> shared(config, layout, sparkConf, local);
             case AVERAGING -> new ParameterAveragingTrainingMaster.Builder(layout.partitions(), config.batchPerReplica())
@@ -39,9 +35,11 @@ final class TrainingMasters {
                     .averagingFrequency(config.averagingFrequency())
                     .workerPrefetchNumBatches(PREFETCH)
                     .saveUpdater(true)
-                    // Export stages minibatches as files once; Direct would rescan the whole RDD per averaging round
-                    .rddTrainingApproach(RDDTrainingApproach.Export)
-                    .exportDirectory(exportDir)
+                    // the Trainer feeds one averaging round per fit: P partitions of
+                    // averagingFrequency minibatches each, used as they are
+                    .rddTrainingApproach(RDDTrainingApproach.Direct)
+                    .repartionData(Repartition.Never)
+                    .storageLevel(null)
                     .rngSeed(config.model().seed())
                     .build();
         };

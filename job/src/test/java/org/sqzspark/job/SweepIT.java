@@ -14,18 +14,21 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The sweep command end to end: command line in, JSON and CSV results out. */
+/**
+ * The sweep command end to end: command line in, JSON and CSV results out. Parameter averaging,
+ * so that P=1 (one replica, one minibatch per averaging round) is covered too.
+ */
 class SweepIT {
 
     @TempDir
     Path tmp;
 
     @Test
-    void sweepOverOneAndTwoPartitionsWritesCompleteResults() throws Exception {
+    void averagingSweepOverOneAndTwoPartitionsWritesCompleteResults() throws Exception {
         Path data = SyntheticCifar.write(tmp.resolve("cifar"), 20, 10, 3);
         Path out = tmp.resolve("results");
         int exit = Main.run("sweep", "--master", TestConfigs.MASTER, "--data", data.toString(), "--out", out.toString(),
-                "--partitions", "1,2", "--epochs", "2", "--batch", "16", "--optimizer", "adam", "--lr", "0.0003",
+                "--partitions", "1,2", "--epochs", "2", "--batch", "16", "--training-master", "averaging",
                 "--loss-sample", "50");
         assertEquals(0, exit);
 

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Throughput of the project's network side by side with the PyTorch peer (torchvision
+# squeezenet1_1), on the same machine, in one run, at the same batch and thread count.
+#
+# Usage: submit/bench.sh [--batch N] [--threads N] [--iters N] [--warmup N] [--spark-images N] [--spark-epochs N]
+#   defaults: --batch 64 --threads 2 --iters 30 --warmup 5 --spark-images 2048 --spark-epochs 2
+# Prints the project's figures, the peer's, and last one JSON line with train_img_per_s,
+# peer_train_img_per_s, ratio (project/peer), spark_vs_plain and peak_rss_mb.
+#
+# Variables:
+#   PEER_BENCH   the peer script (default: ../shared/peers/torch_squeezenet_bench.py beside the repository)
+#   PYTHON       Python with torch and torchvision (default: /usr/bin/python3; Debian: apt-get install
+#                python3-torch python3-torchvision)
+#   JAVA_OPTS    JVM options of the project's side (default: -Xmx2g)
+set -euo pipefail
+# shellcheck source=submit/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+usage() {
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+batch=64 threads=2 iters=30 warmup=5 spark_images=2048 spark_epochs=2
+while [[ $# -gt 0 ]]; do
+  [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || usage
+  case "$1" in
+    --batch) batch="$2" ;;
+    --threads) threads="$2" ;;
+    --iters) iters="$2" ;;
+    --warmup) warmup="$2" ;;
+    --spark-images) spark_images="$2" ;;
+    --spark-epochs) spark_epochs="$2" ;;
+    *) usage ;;
+  esac
+  shift 2
+done
+require_jar
+
+PEER_BENCH="${PEER_BENCH:-$SQZ_ROOT/../shared/peers/torch_squeezenet_bench.py}"
+PYTHON="${PYTHON:-/usr/bin/python3}"
+if [[ ! -f "$PEER_BENCH" ]]; then
+  echo "error: peer benchmark not found at $PEER_BENCH; set PEER_BENCH to torch_squeezenet_bench.py" >&2
+  exit 1
+fi
+if ! "$PYTHON" -c 'import torch, torchvision' 2>/dev/null; then
+  echo "error: $PYTHON lacks torch/torchvision; install them (Debian: apt-get install python3-torch python3-torchvision)" >&2
+  exit 1
+fi
+
+read -r -a extra_opts <<< "${JAVA_OPTS:--Xmx2g}"
+project_cmd=(env "OMP_NUM_THREADS=$threads" "$JAVA" "${JVM_FLAGS[@]}" "${extra_opts[@]}" -jar "$JOB_JAR" bench
+  --batch "$batch" --iters "$iters" --warmup "$warmup" --spark-images "$spark_images" --spark-epochs "$spark_epochs")
+peer_cmd=("$PYTHON" "$PEER_BENCH" --batch "$batch" --threads "$threads" --iters "$iters" --warmup "$warmup")
+
+project="$("${project_cmd[@]}" | tail -n 1)"
+echo "project: $project"
+peer="$("${peer_cmd[@]}" | tail -n 1)"
+echo "peer:    $peer"
+
+"$PYTHON" - "$project" "$peer" <<'PY'
+import json, sys
+project, peer = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+out = dict(project)
+out["peer"] = peer.get("peer")
+out["peer_torch"] = peer.get("torch")
+out["peer_train_img_per_s"] = peer["train_img_per_s"]
+out["peer_infer_img_per_s"] = peer["infer_img_per_s"]
+out["ratio"] = round(project["train_img_per_s"] / peer["train_img_per_s"], 3)
+out["infer_ratio"] = round(project["infer_img_per_s"] / peer["infer_img_per_s"], 3)
+out.setdefault("spark_vs_plain", None)
+print(json.dumps(out))
+PY
