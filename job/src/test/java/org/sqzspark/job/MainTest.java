@@ -84,7 +84,7 @@ class MainTest {
 
     @Test
     void rejectsMorePartitionsThanTrainingRecords() throws Exception {
-        Path data = SyntheticCifar.write(tmp.resolve("cifar"), 1, 1, 1);
+        Path data = SyntheticCifar.write(tmp.resolve("cifar"), 2, 1, 1);
         Outcome o = train(data, "--partitions", "11");
         assertEquals(Main.EXIT_USAGE, o.exit(), o.err());
         assertTrue(o.err().contains("11") && o.err().contains("10"), o.err());

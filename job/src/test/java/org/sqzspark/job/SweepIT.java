@@ -25,7 +25,7 @@ class SweepIT {
 
     @Test
     void averagingSweepOverOneAndTwoPartitionsWritesCompleteResults() throws Exception {
-        Path data = SyntheticCifar.write(tmp.resolve("cifar"), 20, 10, 3);
+        Path data = SyntheticCifar.write(tmp.resolve("cifar"), 40, 20, 3);
         Path out = tmp.resolve("results");
         int exit = Main.run("sweep", "--master", TestConfigs.MASTER, "--data", data.toString(), "--out", out.toString(),
                 "--partitions", "1,2", "--epochs", "2", "--batch", "16", "--training-master", "averaging",

@@ -19,7 +19,7 @@ class TrainIT {
 
     @BeforeAll
     static void writeData() throws Exception {
-        data = SyntheticCifar.write(tmp.resolve("cifar"), 100, 20, 7);
+        data = SyntheticCifar.write(tmp.resolve("cifar"), 200, 40, 7);
     }
 
     @ParameterizedTest
