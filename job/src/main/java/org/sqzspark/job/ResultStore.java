@@ -9,7 +9,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -124,27 +123,6 @@ public final class ResultStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + name + " to " + dir, e);
         }
-    }
-
-    /** Reads a file of the folder; for tests and tools. */
-    public byte[] readBytes(String name) throws IOException {
-        try (InputStream in = fc.open(new Path(dir, name))) {
-            return in.readAllBytes();
-        }
-    }
-
-    /** Names of the run JSON files present, sorted. */
-    public List<String> runFiles() throws IOException {
-        List<String> names = new ArrayList<>();
-        var it = fc.listStatus(dir);
-        while (it.hasNext()) {
-            String name = it.next().getPath().getName();
-            if (name.startsWith("run-") && name.endsWith(".json")) {
-                names.add(name);
-            }
-        }
-        names.sort(null);
-        return names;
     }
 
     static String jsonName(String runId) {

@@ -57,12 +57,6 @@ public record TrainConfig(String data, boolean dataIsDefault, String out, String
         }
     }
 
-    /** The same run with another partition count. */
-    public TrainConfig withPartitions(int p) {
-        return new TrainConfig(data, dataIsDefault, out, master, p, epochs, batchPerReplica, trainLimit,
-                trainingMaster, averagingFrequency, threshold, lossSample, evalBatch, model);
-    }
-
     /** Images in one synchronous step over all replicas. */
     public int globalBatch() {
         return partitions * batchPerReplica;
