@@ -60,7 +60,11 @@ final class Trainer {
         double setupSeconds = seconds(t);
 
         RunEnvironment env = SparkSetup.environment(sc, executors);
-        int largestShare = plan.size(0);
+        // Spark's split formula puts the larger shares last
+        int largestShare = 0;
+        for (int p = 0; p < plan.parts(); p++) {
+            largestShare = Math.max(largestShare, plan.size(p));
+        }
         int steps = (largestShare + config.batchPerReplica() - 1) / config.batchPerReplica();
         List<EpochMetrics> epochs = new ArrayList<>();
         double trainSeconds = 0;
