@@ -23,13 +23,15 @@ import java.util.List;
  * @param evalSeconds      sum of the epochs' evaluation time
  * @param totalSeconds     wall-clock of the whole run, loading included
  * @param completed        true once every epoch has finished
+ * @param trainingTasks    successful training tasks per executor, from Spark's scheduler events
  * @param epochs           per-epoch metrics, in order
  */
 public record RunResult(String runId, String startedAt, TrainConfig config, RunEnvironment environment,
                         ReplicaLayout layout, int trainImages, int testImages, int imagesPerReplica,
                         int globalBatch, int stepsPerEpoch, String dataSource, double loadSeconds,
                         double partitionSeconds, double setupSeconds, double trainSeconds, double evalSeconds,
-                        double totalSeconds, boolean completed, List<EpochMetrics> epochs) {
+                        double totalSeconds, boolean completed, List<ExecutorTasks> trainingTasks,
+                        List<EpochMetrics> epochs) {
 
     /** Test accuracy after the last finished epoch, or NaN before the first. */
     public double finalTestAccuracy() {

@@ -74,11 +74,13 @@ final class Trainer {
                 layout.workersPerExecutor(), data.train().size(), largestShare, config.globalBatch(), steps,
                 config.epochs(), config.trainingMaster().name().toLowerCase(Locale.ROOT));
         RunResult result = null;
+        TrainingTasks tasks = TrainingTasks.register(sc);
         try {
             for (int epoch = 1; epoch <= config.epochs(); epoch++) {
                 t = System.nanoTime();
-                fitEpoch(sparkNet, config, CifarRdds.minibatches(shares, config.batchPerReplica(), data.stats(),
-                        config.model().seed() + epoch), steps);
+                JavaRDD<DataSet> epochData = CifarRdds.minibatches(shares, config.batchPerReplica(), data.stats(),
+                        config.model().seed() + epoch);
+                tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps));
                 double fit = seconds(t);
 
                 t = System.nanoTime();
@@ -94,7 +96,8 @@ final class Trainer {
                 result = new RunResult(runId, startedAt.toString(), config, env, layout, data.train().size(),
                         data.test().size(), largestShare, config.globalBatch(), steps, data.source(),
                         data.loadSeconds(), partitionSeconds, setupSeconds, trainSeconds, evalSeconds,
-                        data.loadSeconds() + seconds(runStart), epoch == config.epochs(), List.copyOf(epochs));
+                        data.loadSeconds() + seconds(runStart), epoch == config.epochs(), tasks.snapshot(),
+                        List.copyOf(epochs));
                 store.appendEpoch(result, metrics);
                 store.writeRun(result);
                 log.info(String.format(Locale.ROOT,
@@ -105,6 +108,7 @@ final class Trainer {
             ComputationGraph trained = sparkNet.getNetwork();
             store.write(ResultStore.modelName(runId), out -> ModelSerializer.writeModel(trained, out, true));
         } finally {
+            tasks.close();
             shares.unpersist(false);
             test.unpersist(false);
             lossSample.unpersist(false);

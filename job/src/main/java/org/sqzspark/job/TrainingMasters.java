@@ -1,5 +1,8 @@
 package org.sqzspark.job;
 
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import org.apache.spark.SparkConf;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
@@ -12,7 +15,7 @@ import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 /** Builds the DL4J training master for a run; cluster settings come from the Spark configuration. */
 final class TrainingMasters {
 
-    /** Aeron UDP port of the gradient-sharing parameter server (DL4J's default). */
+    /** Aeron UDP port of the gradient-sharing parameter server; executor N binds this + 1 + N. */
     static final String CONF_AERON_PORT = "spark.sqzspark.aeron.port";
     /** Address of the driver that executors reach over Aeron; default: spark.driver.host. */
     static final String CONF_AERON_CONTROLLER = "spark.sqzspark.aeron.controller";
@@ -47,11 +50,14 @@ final class TrainingMasters {
 
     private static TrainingMaster<?, ?> shared(TrainConfig config, ReplicaLayout layout, SparkConf sparkConf,
                                                boolean local) {
+        int port = sparkConf.getInt(CONF_AERON_PORT, DEFAULT_AERON_PORT);
+        String controller = controllerAddress(sparkConf, local);
         VoidConfiguration voidConf = VoidConfiguration.builder()
-                .unicastPort(sparkConf.getInt(CONF_AERON_PORT, DEFAULT_AERON_PORT))
-                .controllerAddress(controllerAddress(sparkConf, local))
-                .networkMask(sparkConf.get(CONF_AERON_NETWORK_MASK, null))
+                .portSupplier(new ExecutorPortSupplier(port))
+                .controllerAddress(controller)
+                .networkMask(networkMask(sparkConf, controller))
                 .build();
+        voidConf.setUnicastControllerPort(port);
         return new SharedTrainingMaster.Builder(voidConf, layout.partitions(),
                 new AdaptiveThresholdAlgorithm(config.threshold()), config.batchPerReplica())
                 .batchSizePerWorker(config.batchPerReplica())
@@ -63,6 +69,32 @@ final class TrainingMasters {
                 .workerPrefetchNumBatches(PREFETCH)
                 .rngSeed(config.model().seed())
                 .build();
+    }
+
+    /**
+     * The network whose address executors announce to the parameter server: the configured mask,
+     * else the controller's /24 (a flat LAN of Pis), else none, and executors announce 127.0.0.1
+     * (everything on one host).
+     */
+    static String networkMask(SparkConf conf, String controller) {
+        if (conf.contains(CONF_AERON_NETWORK_MASK)) {
+            return conf.get(CONF_AERON_NETWORK_MASK);
+        }
+        if (controller == null) {
+            return null;
+        }
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(controller);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("the gradient-sharing controller '" + controller + "' does not resolve:"
+                    + " set " + CONF_AERON_CONTROLLER + " to the driver's IP address", e);
+        }
+        if (!(address instanceof Inet4Address) || address.isLoopbackAddress()) {
+            return null;
+        }
+        byte[] b = address.getAddress();
+        return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + ".0/24";
     }
 
     private static String controllerAddress(SparkConf conf, boolean local) {

@@ -1,0 +1,83 @@
+package org.sqzspark.job;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import org.apache.spark.Success$;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import scala.collection.JavaConverters;
+
+/**
+ * Counts, per executor, the successful tasks of the Spark jobs that train (not those that load,
+ * evaluate or score): which executors did the training, from Spark's own scheduler events.
+ */
+final class TrainingTasks extends SparkListener {
+
+    /** Local property marking the jobs started while training. */
+    static final String PHASE_PROPERTY = "sqzspark.phase";
+    static final String TRAIN_PHASE = "train";
+    private static final long EVENT_WAIT_MILLIS = 10_000;
+
+    private final Set<Integer> trainingStages = ConcurrentHashMap.newKeySet();
+    private final Map<String, ExecutorTasks> byExecutor = new ConcurrentHashMap<>();
+    private final JavaSparkContext sc;
+
+    private TrainingTasks(JavaSparkContext sc) {
+        this.sc = sc;
+    }
+
+    /** Starts counting on {@code sc}; {@link #close()} stops. */
+    static TrainingTasks register(JavaSparkContext sc) {
+        TrainingTasks tasks = new TrainingTasks(sc);
+        sc.sc().addSparkListener(tasks);
+        return tasks;
+    }
+
+    /** Runs {@code training} with its Spark jobs marked as training. */
+    void training(Runnable training) {
+        sc.setLocalProperty(PHASE_PROPERTY, TRAIN_PHASE);
+        try {
+            training.run();
+        } finally {
+            sc.setLocalProperty(PHASE_PROPERTY, null);
+        }
+    }
+
+    @Override
+    public void onJobStart(SparkListenerJobStart jobStart) {
+        if (jobStart.properties() != null && TRAIN_PHASE.equals(jobStart.properties().getProperty(PHASE_PROPERTY))) {
+            for (Object stage : JavaConverters.seqAsJavaList(jobStart.stageIds())) {
+                trainingStages.add((Integer) stage);
+            }
+        }
+    }
+
+    @Override
+    public void onTaskEnd(SparkListenerTaskEnd taskEnd) {
+        if (trainingStages.contains(taskEnd.stageId()) && taskEnd.reason() == Success$.MODULE$) {
+            byExecutor.compute(taskEnd.taskInfo().executorId(), (id, old) -> new ExecutorTasks(id,
+                    taskEnd.taskInfo().host(), old == null ? 1 : old.tasks() + 1));
+        }
+    }
+
+    /** Successful training tasks so far, per executor, after Spark has delivered its pending events. */
+    List<ExecutorTasks> snapshot() {
+        try {
+            sc.sc().listenerBus().waitUntilEmpty(EVENT_WAIT_MILLIS);
+        } catch (TimeoutException e) {
+            // counts as of now; the next snapshot includes the late events
+        }
+        return new ArrayList<>(new TreeMap<>(byExecutor).values());
+    }
+
+    void close() {
+        sc.sc().removeSparkListener(this);
+    }
+}

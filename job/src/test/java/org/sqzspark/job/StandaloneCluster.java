@@ -1,0 +1,212 @@
+package org.sqzspark.job;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Spark standalone cluster on 127.0.0.1 made of real processes: Spark's own Master and Worker
+ * classes, each in a JVM of its own, run from the job's shaded jar (which carries Spark) as a
+ * Spark installation runs them from its jars folder. Workers launch executor JVMs the same way.
+ */
+final class StandaloneCluster implements AutoCloseable {
+
+    static final String HOST = "127.0.0.1";
+    /** The JVM flags of spark-conf/spark-defaults.conf, for every JVM of the cluster. */
+    static final List<String> JVM_FLAGS = List.of(
+            "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED", "-Daeron.publication.unblock.timeout=60000000000",
+            "-Dorg.eclipse.deeplearning4j.helpers.disable=false");
+
+    private final Path jar;
+    private final Path dir;
+    private final List<Process> processes = new ArrayList<>();
+    private final List<Path> logs = new ArrayList<>();
+    private final int masterPort;
+
+    private StandaloneCluster(Path jar, Path dir, int masterPort) {
+        this.jar = jar;
+        this.dir = dir;
+        this.masterPort = masterPort;
+    }
+
+    /** Starts a master and {@code workers} workers with {@code cores} cores and {@code memory} each. */
+    static StandaloneCluster start(Path jar, Path dir, int workers, int cores, String memory)
+            throws IOException, InterruptedException {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("the shaded job jar " + jar + " is missing: run `mvn verify` (package"
+                    + " builds it before the integration tests)");
+        }
+        StandaloneCluster cluster = new StandaloneCluster(jar, dir, freeTcpPort());
+        try {
+            Path sparkHome = Files.createDirectories(dir.resolve("spark-home"));
+            // a worker adds <SPARK_HOME>/jars/* to executor class paths; the job jar comes in through
+            // spark.executor.extraClassPath instead, as an application's dependencies do
+            Files.createDirectories(sparkHome.resolve("jars"));
+            cluster.launch("master", List.of("org.apache.spark.deploy.master.Master", "--host", HOST, "--port",
+                    String.valueOf(cluster.masterPort), "--webui-port", String.valueOf(freeTcpPort())), Map.of());
+            cluster.awaitPort(cluster.masterPort, "master");
+            for (int w = 1; w <= workers; w++) {
+                Path work = Files.createDirectories(dir.resolve("worker-" + w));
+                cluster.launch("worker-" + w, List.of("org.apache.spark.deploy.worker.Worker", "--host", HOST,
+                        "--cores", String.valueOf(cores), "--memory", memory, "--webui-port",
+                        String.valueOf(freeTcpPort()), "--work-dir", work.toString(), cluster.masterUrl()),
+                        Map.of("SPARK_HOME", sparkHome.toString(), "SPARK_SCALA_VERSION", "2.12",
+                                "JAVA_HOME", System.getProperty("java.home")));
+            }
+            return cluster;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    String masterUrl() {
+        return "spark://" + HOST + ":" + masterPort;
+    }
+
+    /**
+     * Runs {@code org.apache.spark.deploy.SparkSubmit} (what spark-submit runs) in a JVM of its own
+     * with the job jar, in client mode; returns its exit code, its output in {@code log}.
+     */
+    int submit(List<String> sparkArgs, List<String> jobArgs, Path log, long timeoutMinutes)
+            throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("org.apache.spark.deploy.SparkSubmit", "--master", masterUrl(),
+                "--deploy-mode", "client", "--class", "org.sqzspark.job.Main",
+                "--conf", "spark.driver.host=" + HOST,
+                "--conf", "spark.executor.extraClassPath=" + jar,
+                "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", JVM_FLAGS),
+                "--conf", "spark.ui.enabled=false"));
+        args.addAll(sparkArgs);
+        args.add(jar.toString());
+        args.addAll(jobArgs);
+        Process driver = process(args, log, Map.of());
+        if (!driver.waitFor(timeoutMinutes, TimeUnit.MINUTES)) {
+            driver.descendants().forEach(ProcessHandle::destroyForcibly);
+            driver.destroyForcibly().waitFor();
+            throw new IllegalStateException("the submitted job did not finish within " + timeoutMinutes
+                    + " minutes:\n" + tail(log));
+        }
+        return driver.exitValue();
+    }
+
+    /** The last lines of every daemon's log and of {@code extra}, for a failure message. */
+    String diagnostics(Path... extra) {
+        StringBuilder text = new StringBuilder();
+        List<Path> all = new ArrayList<>(logs);
+        all.addAll(List.of(extra));
+        for (Path log : all) {
+            text.append("\n==== ").append(log.getFileName()).append('\n').append(tail(log));
+        }
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().equals("stderr")).toList()) {
+                text.append("\n==== ").append(dir.relativize(f)).append('\n').append(tail(f));
+            }
+        } catch (IOException e) {
+            text.append("\n(cannot list executor logs: ").append(e.getMessage()).append(')');
+        }
+        return text.toString();
+    }
+
+    static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private void launch(String name, List<String> args, Map<String, String> env) throws IOException {
+        Path log = dir.resolve(name + ".log");
+        logs.add(log);
+        processes.add(process(args, log, env));
+    }
+
+    private Process process(List<String> args, Path log, Map<String, String> env) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx1g");
+        command.addAll(JVM_FLAGS);
+        command.add("-cp");
+        command.add(jar.toString());
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().remove("SPARK_MASTER_URL");
+        pb.environment().remove("SPARK_CONF_DIR");
+        pb.environment().putAll(env);
+        return pb.start();
+    }
+
+    private void awaitPort(int port, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            try (Socket s = new Socket(InetAddress.getByName(HOST), port)) {
+                return;
+            } catch (IOException e) {
+                Thread.sleep(250);
+            }
+        }
+        throw new IllegalStateException("the " + what + " did not open port " + port + " within 60 s:"
+                + diagnostics());
+    }
+
+    static int freeTcpPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** A UDP port with the next {@code following} ports free too (the Aeron base and executor ports). */
+    static int freeUdpPorts(int following) throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int base;
+            try (DatagramSocket s = new DatagramSocket(0, InetAddress.getByName(HOST))) {
+                base = s.getLocalPort();
+            }
+            if (base + following > 65535) {
+                continue;
+            }
+            boolean free = true;
+            for (int p = base + 1; p <= base + following && free; p++) {
+                try (DatagramSocket s = new DatagramSocket(p, InetAddress.getByName(HOST))) {
+                    free = true;
+                } catch (IOException e) {
+                    free = false;
+                }
+            }
+            if (free) {
+                return base;
+            }
+        }
+        throw new IllegalStateException("no run of free UDP ports found on " + HOST);
+    }
+
+    @Override
+    public void close() {
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            processes.get(i).descendants().forEach(ProcessHandle::destroyForcibly);
+            processes.get(i).destroyForcibly();
+        }
+        for (Process p : processes) {
+            try {
+                p.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}
