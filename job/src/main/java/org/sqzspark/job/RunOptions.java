@@ -31,6 +31,22 @@ final class RunOptions {
             description = "Minibatch of one replica; the global batch is P times this. Default: ${DEFAULT-VALUE}.")
     int batch;
 
+    @Option(names = "--global-batch", paramLabel = "N", defaultValue = "0",
+            description = "Hold the global batch fixed at N over P instead of the per-replica batch: each"
+                    + " replica takes N/P, so steps per epoch do not fall as P grows (replaces --batch; 0: off)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    int globalBatch;
+
+    @Option(names = "--lr-scaling", paramLabel = "RULE", converter = LrScalingConverter.class,
+            description = "Scale --lr with the global batch (k = P with a fixed per-replica batch): none,"
+                    + " linear (k times) or sqrt (sqrt(k) times). Default: ${DEFAULT-VALUE}.")
+    LrScaling lrScaling = LrScaling.NONE;
+
+    @Option(names = "--warmup-epochs", paramLabel = "N", defaultValue = "0",
+            description = "Raise the learning rate linearly, step by step, from --lr to the scaled rate over the"
+                    + " first N epochs. Default: ${DEFAULT-VALUE}.")
+    int warmupEpochs;
+
     @Option(names = "--train-limit", paramLabel = "N", defaultValue = "0",
             description = "Use only the first N training images (0: all 50,000). Default: ${DEFAULT-VALUE}.")
     int trainLimit;
@@ -89,9 +105,13 @@ final class RunOptions {
                 dropout);
         boolean dataIsDefault = data == null;
         String resolvedMaster = master != null ? master : SparkSetup.conf(null).get("spark.master");
+        if (partitions < 1) {
+            throw new IllegalArgumentException("--partitions must be at least 1, was " + partitions);
+        }
         return new TrainConfig(dataIsDefault ? TrainConfig.DEFAULT_DATA : data, dataIsDefault, out, resolvedMaster,
-                partitions, epochs, batch, trainLimit, trainingMaster, averagingFrequency, threshold, lossSample,
-                evalBatch, model);
+                partitions, epochs, TrainConfig.batchPerReplica(partitions, batch, globalBatch), trainLimit,
+                trainingMaster, averagingFrequency, threshold, lossSample, evalBatch, lrScaling, warmupEpochs,
+                globalBatch, model);
     }
 
     /** Reads shared|averaging. */
@@ -104,6 +124,19 @@ final class RunOptions {
                 default -> throw new picocli.CommandLine.TypeConversionException(
                         "'" + value + "' is not a training master: use shared or averaging");
             };
+        }
+    }
+
+    /** Reads none|linear|sqrt. */
+    static final class LrScalingConverter implements picocli.CommandLine.ITypeConverter<LrScaling> {
+        @Override
+        public LrScaling convert(String value) {
+            try {
+                return LrScaling.valueOf(value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(
+                        "'" + value + "' is not a learning-rate scaling: use none, linear or sqrt");
+            }
         }
     }
 

@@ -23,6 +23,8 @@ import java.util.List;
  * @param evalSeconds      sum of the epochs' evaluation time
  * @param totalSeconds     wall-clock of the whole run, loading included
  * @param completed        true once every epoch has finished
+ * @param peakLearningRate the learning rate after scaling (reached after the warm-up)
+ * @param warmupSteps      steps of the linear learning-rate warm-up (0: none)
  * @param trainingTasks    successful training tasks per executor, from Spark's scheduler events
  * @param epochs           per-epoch metrics, in order
  */
@@ -30,7 +32,8 @@ public record RunResult(String runId, String startedAt, TrainConfig config, RunE
                         ReplicaLayout layout, int trainImages, int testImages, int imagesPerReplica,
                         int globalBatch, int stepsPerEpoch, String dataSource, double loadSeconds,
                         double partitionSeconds, double setupSeconds, double trainSeconds, double evalSeconds,
-                        double totalSeconds, boolean completed, List<ExecutorTasks> trainingTasks,
+                        double totalSeconds, boolean completed, double peakLearningRate, int warmupSteps,
+                        List<ExecutorTasks> trainingTasks,
                         List<EpochMetrics> epochs) {
 
     /** Test accuracy after the last finished epoch, or NaN before the first. */

@@ -67,7 +67,7 @@ final class Throughput {
             for (int p = 1; p <= 2; p++) {
                 TrainConfig config = new TrainConfig(data.toString(), false, work.resolve("out").toString(), master, p,
                         epochs + 1, batch, 0, kind, 1, TrainConfig.DEFAULT_THRESHOLD, 100, TrainConfig.DEFAULT_EVAL_BATCH,
-                        model);
+                        LrScaling.NONE, 0, 0, model);
                 RunResult run = Main.execute(List.of(config)).get(0);
                 double fit = 0;
                 for (EpochMetrics e : run.epochs().subList(1, run.epochs().size())) {

@@ -19,12 +19,17 @@ import org.sqzspark.model.ModelConfig;
  * @param threshold          initial update-encoding threshold (gradient sharing)
  * @param lossSample         training images scored after each epoch for the training loss
  * @param evalBatch          images per evaluation minibatch
- * @param model              network and update rule
+ * @param lrScaling          learning rate scaled with the global batch: none, linear or sqrt
+ * @param warmupEpochs       epochs over which the learning rate rises linearly from the given rate to the
+ *                           scaled one (0: none)
+ * @param fixedGlobalBatch   the global batch held fixed over P (batchPerReplica = this / P), or 0 when the
+ *                           per-replica batch is fixed instead
+ * @param model              network and update rule; its learning rate is the rate before scaling
  */
 public record TrainConfig(String data, boolean dataIsDefault, String out, String master, int partitions,
                           int epochs, int batchPerReplica, int trainLimit, TrainingMasterKind trainingMaster,
                           int averagingFrequency, double threshold, int lossSample, int evalBatch,
-                          ModelConfig model) {
+                          LrScaling lrScaling, int warmupEpochs, int fixedGlobalBatch, ModelConfig model) {
 
     public static final String DEFAULT_DATA = "data/cifar10";
     public static final String DEFAULT_OUT = "results";
@@ -55,11 +60,55 @@ public record TrainConfig(String data, boolean dataIsDefault, String out, String
         if (!(threshold > 0 && threshold < 1)) {
             throw new IllegalArgumentException("--threshold must be in (0, 1), was " + threshold);
         }
+        Objects.requireNonNull(lrScaling, "--lr-scaling must be none, linear or sqrt");
+        requireRange("--warmup-epochs", warmupEpochs, 0, epochs);
+        if (fixedGlobalBatch != 0 && fixedGlobalBatch != partitions * (long) batchPerReplica) {
+            throw new IllegalArgumentException("--global-batch " + fixedGlobalBatch + " is not P=" + partitions
+                    + " times a whole per-replica batch: give a multiple of every P in the sweep");
+        }
+    }
+
+    /**
+     * Resolves the per-replica batch: {@code globalBatch / partitions} when a global batch is given
+     * (non-zero), else {@code batch}.
+     *
+     * @throws IllegalArgumentException when the global batch does not split evenly over P replicas
+     */
+    public static int batchPerReplica(int partitions, int batch, int globalBatch) {
+        if (globalBatch == 0) {
+            return batch;
+        }
+        if (globalBatch < 0 || globalBatch % partitions != 0) {
+            throw new IllegalArgumentException("--global-batch " + globalBatch + " does not split evenly over P="
+                    + partitions + " replicas: give a positive multiple of every P in the sweep (e.g. "
+                    + Math.max(1, Math.round((double) Math.max(globalBatch, partitions) / partitions)) * partitions
+                    + ")");
+        }
+        return globalBatch / partitions;
     }
 
     /** Images in one synchronous step over all replicas. */
     public int globalBatch() {
         return partitions * batchPerReplica;
+    }
+
+    /**
+     * The learning rate after scaling: the given rate times k (linear) or sqrt(k), k being the
+     * global batch over the global batch of one replica with the same settings (P, with a fixed
+     * per-replica batch; 1, with a fixed global batch).
+     */
+    public double scaledLearningRate() {
+        double k = fixedGlobalBatch == 0 ? partitions : 1;
+        return lrScaling.scale(model.learningRate(), k);
+    }
+
+    /**
+     * The network's update rule for a run of {@code stepsPerEpoch} steps per epoch: the scaled rate,
+     * reached by a linear warm-up from the given rate over {@code warmupEpochs} epochs' steps.
+     */
+    public ModelConfig modelFor(int stepsPerEpoch) {
+        ModelConfig scaled = model.withLearningRate(scaledLearningRate());
+        return warmupEpochs == 0 ? scaled : scaled.withWarmup(warmupEpochs * stepsPerEpoch, model.learningRate());
     }
 
     private static void requireText(String value, String option, String example) {

@@ -18,6 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqzspark.data.CifarImages;
 import org.sqzspark.data.PartitionPlan;
+import org.sqzspark.model.ModelConfig;
 import org.sqzspark.model.SqueezeNetV11;
 
 /** Runs one training run at P partitions: for each epoch, fit, evaluate, record. */
@@ -53,19 +54,17 @@ final class Trainer {
                 data.train().slice(0, Math.min(config.lossSample(), data.train().size())), config.evalBatch(), data);
         double partitionSeconds = seconds(t);
 
+        int largestShare = largestShare(plan);
+        int steps = stepsPerEpoch(plan, config.batchPerReplica());
+
         t = System.nanoTime();
         TrainingMaster<?, ?> master = TrainingMasters.create(config, layout, sc.getConf(), sc.isLocal());
-        ComputationGraph net = SqueezeNetV11.build(config.model());
+        ModelConfig model = config.modelFor(steps);
+        ComputationGraph net = SqueezeNetV11.build(model);
         SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
         double setupSeconds = seconds(t);
 
         RunEnvironment env = SparkSetup.environment(sc, executors);
-        // Spark's split formula puts the larger shares last
-        int largestShare = 0;
-        for (int p = 0; p < plan.parts(); p++) {
-            largestShare = Math.max(largestShare, plan.size(p));
-        }
-        int steps = (largestShare + config.batchPerReplica() - 1) / config.batchPerReplica();
         List<EpochMetrics> epochs = new ArrayList<>();
         double trainSeconds = 0;
         double evalSeconds = 0;
@@ -80,7 +79,8 @@ final class Trainer {
                 t = System.nanoTime();
                 JavaRDD<DataSet> epochData = CifarRdds.minibatches(shares, config.batchPerReplica(), data.stats(),
                         config.model().seed() + epoch);
-                tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps));
+                int stepsBefore = (epoch - 1) * steps;
+                tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore));
                 double fit = seconds(t);
 
                 t = System.nanoTime();
@@ -96,8 +96,8 @@ final class Trainer {
                 result = new RunResult(runId, startedAt.toString(), config, env, layout, data.train().size(),
                         data.test().size(), largestShare, config.globalBatch(), steps, data.source(),
                         data.loadSeconds(), partitionSeconds, setupSeconds, trainSeconds, evalSeconds,
-                        data.loadSeconds() + seconds(runStart), epoch == config.epochs(), tasks.snapshot(),
-                        List.copyOf(epochs));
+                        data.loadSeconds() + seconds(runStart), epoch == config.epochs(), model.learningRate(),
+                        model.warmupSteps(), tasks.snapshot(), List.copyOf(epochs));
                 store.appendEpoch(result, metrics);
                 store.writeRun(result);
                 log.info(String.format(Locale.ROOT,
@@ -124,7 +124,7 @@ final class Trainer {
      * rescans the RDD for every round, or (staging through files) left rounds with no data.
      */
     private static void fitEpoch(SparkComputationGraph sparkNet, TrainConfig config, JavaRDD<DataSet> epochData,
-                                 int stepsPerEpoch) {
+                                 int stepsPerEpoch, int stepsBefore) {
         if (config.trainingMaster() == TrainingMasterKind.SHARED) {
             sparkNet.fit(epochData);
             return;
@@ -133,6 +133,10 @@ final class Trainer {
         try {
             int rounds = (stepsPerEpoch + config.averagingFrequency() - 1) / config.averagingFrequency();
             for (int r = 0; r < rounds; r++) {
+                // the replicas start each round from the driver's network: give it the steps taken so far,
+                // which the learning-rate schedule and Adam's bias correction count from
+                sparkNet.getNetwork().getConfiguration()
+                        .setIterationCount(stepsBefore + r * config.averagingFrequency());
                 sparkNet.fit(CifarRdds.round(epochData, r, config.averagingFrequency()));
             }
         } finally {
@@ -146,6 +150,20 @@ final class Trainer {
                 .persist(StorageLevel.MEMORY_ONLY());
         set.count();
         return set;
+    }
+
+    /** Images in the largest replica's share (Spark's split formula puts the larger shares last). */
+    static int largestShare(PartitionPlan plan) {
+        int largest = 0;
+        for (int p = 0; p < plan.parts(); p++) {
+            largest = Math.max(largest, plan.size(p));
+        }
+        return largest;
+    }
+
+    /** Synchronous steps per epoch: minibatches in the largest share. */
+    static int stepsPerEpoch(PartitionPlan plan, int batchPerReplica) {
+        return (largestShare(plan) + batchPerReplica - 1) / batchPerReplica;
     }
 
     static String runId(Instant startedAt, TrainConfig config) {

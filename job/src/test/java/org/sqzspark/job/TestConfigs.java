@@ -23,6 +23,6 @@ final class TestConfigs {
 
     static TrainConfig separable(Path data, Path out, int partitions, TrainingMasterKind kind) {
         return new TrainConfig(data.toString(), false, out.toString(), MASTER, partitions, EPOCHS, BATCH, 0, kind,
-                1, TrainConfig.DEFAULT_THRESHOLD, 200, 100, model());
+                1, TrainConfig.DEFAULT_THRESHOLD, 200, 100, LrScaling.NONE, 0, 0, model());
     }
 }

@@ -13,13 +13,15 @@ package org.sqzspark.model;
  * @param classes      number of output classes (10 for CIFAR-10)
  * @param seed         seed of the weight initialization and dropout masks
  * @param optimizer    update rule
- * @param learningRate base learning rate
+ * @param learningRate learning rate (after the warm-up, if any)
  * @param momentum     momentum for {@link Optimizer#NESTEROV}; ignored otherwise
  * @param l2           L2 weight-decay coefficient (0 disables)
  * @param dropout      probability of dropping an activation before conv10 (SqueezeNet uses 0.5)
+ * @param warmupSteps  steps over which the learning rate rises linearly to {@code learningRate} (0: none)
+ * @param warmupFrom   learning rate at the first warm-up step
  */
 public record ModelConfig(int classes, long seed, Optimizer optimizer, double learningRate, double momentum,
-                          double l2, double dropout) {
+                          double l2, double dropout, int warmupSteps, double warmupFrom) {
 
     public static final int DEFAULT_CLASSES = 10;
     public static final long DEFAULT_SEED = 42;
@@ -48,6 +50,18 @@ public record ModelConfig(int classes, long seed, Optimizer optimizer, double le
         if (!(dropout >= 0 && dropout < 1)) {
             throw new IllegalArgumentException("dropout must be in [0, 1), was " + dropout);
         }
+        if (warmupSteps < 0) {
+            throw new IllegalArgumentException("warm-up steps must not be negative, was " + warmupSteps);
+        }
+        if (warmupSteps > 0 && !(warmupFrom > 0 && warmupFrom <= 10)) {
+            throw new IllegalArgumentException("warm-up start rate must be in (0, 10], was " + warmupFrom);
+        }
+    }
+
+    /** A constant learning rate, no warm-up. */
+    public ModelConfig(int classes, long seed, Optimizer optimizer, double learningRate, double momentum, double l2,
+                       double dropout) {
+        this(classes, seed, optimizer, learningRate, momentum, l2, dropout, 0, learningRate);
     }
 
     /** The default recipe for CIFAR-10. */
@@ -58,6 +72,11 @@ public record ModelConfig(int classes, long seed, Optimizer optimizer, double le
 
     /** The same configuration with another learning rate. */
     public ModelConfig withLearningRate(double rate) {
-        return new ModelConfig(classes, seed, optimizer, rate, momentum, l2, dropout);
+        return new ModelConfig(classes, seed, optimizer, rate, momentum, l2, dropout, warmupSteps, warmupFrom);
+    }
+
+    /** The same configuration, its learning rate reached by a linear warm-up from {@code from} over {@code steps}. */
+    public ModelConfig withWarmup(int steps, double from) {
+        return new ModelConfig(classes, seed, optimizer, learningRate, momentum, l2, dropout, steps, from);
     }
 }

@@ -23,6 +23,7 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.schedule.ISchedule;
 
 /**
  * SqueezeNet v1.1 (Iandola et al. 2016, "SqueezeNet: AlexNet-level accuracy with 50x fewer
@@ -138,10 +139,18 @@ public final class SqueezeNetV11 {
     }
 
     private static IUpdater updater(ModelConfig config) {
+        if (config.warmupSteps() == 0) {
+            return switch (config.optimizer()) {
+                case SGD -> new Sgd(config.learningRate());
+                case NESTEROV -> new Nesterovs(config.learningRate(), config.momentum());
+                case ADAM -> new Adam(config.learningRate());
+            };
+        }
+        ISchedule rate = new WarmupSchedule(config.warmupFrom(), config.learningRate(), config.warmupSteps());
         return switch (config.optimizer()) {
-            case SGD -> new Sgd(config.learningRate());
-            case NESTEROV -> new Nesterovs(config.learningRate(), config.momentum());
-            case ADAM -> new Adam(config.learningRate());
+            case SGD -> new Sgd(rate);
+            case NESTEROV -> new Nesterovs(rate, config.momentum());
+            case ADAM -> new Adam(rate);
         };
     }
 }
