@@ -83,7 +83,11 @@ public final class CifarLayout {
         FileSystem fs;
         try {
             fs = FileSystem.get(requested.toUri(), conf);
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) {
+            // HDFS resolves the namenode's host here, and reports an unknown one as IllegalArgumentException
+            if (NetworkFailure.describe(e) != null) {
+                throw unreachable(requested, e);
+            }
             throw new DataInputException("CIFAR-10 data location " + dataUri + ": cannot open its file system ("
                     + e.getMessage() + "); use a local path or a URI whose scheme Hadoop supports, "
                     + "such as file:/data/cifar10 or hdfs://namenode:8020/data/cifar10", e);
@@ -253,8 +257,18 @@ public final class CifarLayout {
     }
 
     static DataInputException unreadable(Path path, IOException cause) {
-        return new DataInputException("Cannot read " + path + " (" + cause + "); check that its file system is reachable, "
+        if (NetworkFailure.describe(cause) != null) {
+            return unreachable(path, cause);
+        }
+        String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+        return new DataInputException("Cannot read " + path + " (" + why + "); check that its file system is reachable, "
                 + "that the path exists and that the user running the job is allowed to read it", cause);
+    }
+
+    private static DataInputException unreachable(Path path, Exception cause) {
+        return new DataInputException("Cannot reach the file system of " + path + " (" + NetworkFailure.describe(cause)
+                + "); check that it is running (for HDFS, its namenode: Hadoop's start-dfs.sh) and that the URI"
+                + " names its host and port, e.g. hdfs://namenode:8020/data/cifar10", cause);
     }
 
     static DataInputException directoryInsteadOfFile(Path path) {

@@ -16,7 +16,6 @@ import org.apache.spark.deploy.SparkHadoopUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqzspark.data.DataInputException;
-import org.sqzspark.data.PartitionPlan;
 import org.sqzspark.model.ModelConfig;
 import org.sqzspark.model.SqueezeNetV11;
 import picocli.CommandLine;
@@ -38,6 +37,8 @@ public final class Main implements Runnable {
     static final int EXIT_USAGE = 2;
     /** Exit code of missing or malformed data. */
     static final int EXIT_DATA = 3;
+    /** Exit code of a run stopped by its cluster; --resume continues it. */
+    static final int EXIT_INTERRUPTED = 4;
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
     @CommandLine.Spec
@@ -57,8 +58,19 @@ public final class Main implements Runnable {
         return new CommandLine(new Main())
                 .setOut(out)
                 .setErr(err)
+                .setParameterExceptionHandler(Main::handleBadOption)
                 .setExecutionExceptionHandler(Main::handleFailure)
                 .execute(args);
+    }
+
+    /** A mistake on the command line: the message and where to look, not the whole help. */
+    private static int handleBadOption(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println("error: " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("See '" + cmd.getCommandSpec().qualifiedName() + " --help' for the options.");
+        return EXIT_USAGE;
     }
 
     @Override
@@ -75,6 +87,10 @@ public final class Main implements Runnable {
         if (e instanceof IllegalArgumentException) {
             err.println("error: " + e.getMessage());
             return EXIT_USAGE;
+        }
+        if (e instanceof RunInterruptedException) {
+            err.println("error: " + e.getMessage());
+            return EXIT_INTERRUPTED;
         }
         log.error("Run failed", e);
         err.println("error: " + e);
@@ -95,7 +111,7 @@ public final class Main implements Runnable {
         @Override
         public Integer call() {
             TrainConfig config = options.toConfig(partitions);
-            execute(List.of(config));
+            execute(List.of(config), options.resume);
             return 0;
         }
     }
@@ -121,7 +137,7 @@ public final class Main implements Runnable {
             for (int p : partitions) {
                 configs.add(options.toConfig(p));
             }
-            execute(configs);
+            execute(configs, options.resume);
             return 0;
         }
     }
@@ -206,30 +222,51 @@ public final class Main implements Runnable {
     static final String HELPERS_DISABLE_PROPERTY = "org.eclipse.deeplearning4j.helpers.disable";
 
     /**
-     * Checks the output folder and loads the data once (before Spark starts, so bad input fails
-     * fast), then trains each configuration in turn on one Spark context.
+     * Checks the master, loads the data once and checks P against it, then the output folder (so bad
+     * input fails fast, before Spark starts and before anything is written), then trains each
+     * configuration in turn on one Spark context.
      */
     static List<RunResult> execute(List<TrainConfig> configs) {
+        return execute(configs, false);
+    }
+
+    /**
+     * As {@link #execute(List)}; with {@code resume}, completed runs of the same configurations in
+     * the results folder are kept and unfinished ones continue from their checkpoints.
+     */
+    static List<RunResult> execute(List<TrainConfig> configs, boolean resume) {
         TrainConfig first = configs.get(0);
+        SparkSetup.checkMaster(first.master());
         SparkConf sparkConf = SparkSetup.conf(first.master());
         Configuration hadoopConf = SparkHadoopUtil.get().newConfiguration(sparkConf);
-        ResultStore store = ResultStore.open(first.out(), hadoopConf);
         TrainingData data = TrainingData.load(first, hadoopConf);
         for (TrainConfig c : configs) {
-            PartitionPlan.of(data.train().size(), c.partitions());
+            requireRecordPerPartition(c, data.train().size());
         }
+        ResultStore store = ResultStore.open(first.out(), hadoopConf);
         JavaSparkContext sc = SparkSetup.start(sparkConf);
         try {
             Trainer trainer = new Trainer(sc, store);
             List<RunResult> results = new ArrayList<>();
             for (TrainConfig config : configs) {
-                results.add(trainer.run(config, data));
+                results.add(trainer.run(config, data, resume));
             }
             log.info("Results in {}", store.location());
             return results;
         } finally {
             sc.stop();
         }
+    }
+
+    /** Every replica needs at least one training record. */
+    private static void requireRecordPerPartition(TrainConfig config, int records) {
+        if (config.partitions() <= records) {
+            return;
+        }
+        boolean limited = config.trainLimit() == records;
+        throw new IllegalArgumentException("--partitions " + config.partitions() + " is more than the " + records
+                + " training records" + (limited ? " --train-limit " + records + " keeps" : "")
+                + ": lower --partitions to at most " + records + (limited ? ", or raise --train-limit" : ""));
     }
 
     /** Version from the build. */

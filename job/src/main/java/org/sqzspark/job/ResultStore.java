@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -17,9 +18,12 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.CreateFlag;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.hadoop.fs.permission.FsPermission;
+import org.sqzspark.data.NetworkFailure;
 
 /**
  * The results folder: one JSON file per run ({@code run-<id>.json}), one CSV with a row per (run,
@@ -78,6 +82,12 @@ public final class ResultStore {
             if (e instanceof IllegalArgumentException iae && iae.getMessage().startsWith("--out")) {
                 throw iae;
             }
+            String network = NetworkFailure.describe(e);
+            if (network != null) {
+                throw new IllegalArgumentException("--out " + out + ": cannot reach its file system (" + network
+                        + "): check that HDFS is running and that the URI names its namenode's host and port,"
+                        + " e.g. hdfs://head:9000/results", e);
+            }
             throw new IllegalArgumentException("--out " + out + " cannot be written (" + e.getMessage()
                     + "): give a folder you can write to", e);
         }
@@ -112,6 +122,68 @@ public final class ResultStore {
             writeAtomically(CSV_NAME, text.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot append to " + csv, e);
+        }
+    }
+
+    /**
+     * Replaces the CSV rows of {@code run} with one row per epoch it records, keeping every other
+     * run's rows as they are: after a resume, each epoch appears once whatever the crash left.
+     */
+    public void rewriteRunRows(RunResult run) {
+        Path csv = new Path(dir, CSV_NAME);
+        try {
+            String header = String.join(",", CSV_HEADER);
+            StringBuilder text = new StringBuilder(header).append('\n');
+            if (exists(csv)) {
+                String existing = read(csv);
+                if (!existing.startsWith(header + "\n")) {
+                    throw new IllegalStateException(csv + " has another header than this version writes: move it"
+                            + " away or choose another --out folder");
+                }
+                for (String line : existing.substring(header.length() + 1).split("\n")) {
+                    if (!line.isEmpty() && !line.startsWith(run.runId() + ",")) {
+                        text.append(line).append('\n');
+                    }
+                }
+            }
+            for (EpochMetrics e : run.epochs()) {
+                text.append(String.join(",", csvRow(run, e))).append('\n');
+            }
+            writeAtomically(CSV_NAME, text.toString().getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rewrite " + csv, e);
+        }
+    }
+
+    /** Names of the files in the folder. */
+    public List<String> names() {
+        try {
+            List<String> names = new ArrayList<>();
+            RemoteIterator<FileStatus> it = fc.listStatus(dir);
+            while (it.hasNext()) {
+                names.add(it.next().getPath().getName());
+            }
+            return names;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
+    }
+
+    /** The content of file {@code name} in the folder. */
+    public byte[] readBytes(String name) {
+        try (InputStream in = fc.open(new Path(dir, name))) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + name + " in " + dir, e);
+        }
+    }
+
+    /** Deletes file {@code name} if it exists. */
+    public void delete(String name) {
+        try {
+            fc.delete(new Path(dir, name), false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + name + " in " + dir, e);
         }
     }
 

@@ -47,6 +47,11 @@ final class RunOptions {
                     + " first N epochs. Default: ${DEFAULT-VALUE}.")
     int warmupEpochs;
 
+    @Option(names = "--resume",
+            description = "Keep the runs of these settings already complete in --out and continue unfinished ones"
+                    + " from their last checkpoint (one per epoch); runs with no checkpoint start afresh.")
+    boolean resume;
+
     @Option(names = "--train-limit", paramLabel = "N", defaultValue = "0",
             description = "Use only the first N training images (0: all 50,000). Default: ${DEFAULT-VALUE}.")
     int trainLimit;

@@ -3,9 +3,17 @@ package org.sqzspark.job;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Properties;
+import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.SparkExecutorInfo;
@@ -26,6 +34,19 @@ final class SparkSetup {
     /** Seconds to wait for executors to register before counting them. */
     static final String CONF_EXECUTOR_WAIT = "spark.sqzspark.executorWaitSeconds";
     private static final String AERON_UNBLOCK = "aeron.publication.unblock.timeout";
+    /** The master URLs Spark 3.5 parses (SparkContext.createTaskScheduler and its cluster managers). */
+    private static final Pattern MASTER_URL = Pattern.compile(
+            "local(\\[(\\*|\\d+)(\\s*,\\s*\\d+)?])?|local-cluster\\[.+]|spark://.+|yarn|k8s://.+|mesos://.+");
+    private static final int MASTER_CONNECT_TIMEOUT_MS = 5_000;
+    /**
+     * Hadoop client defaults, unless spark-conf or the user sets them: a namenode that does not
+     * answer fails the run in 15 s (5 s connect timeout, 2 retries) instead of Hadoop's 15 minutes
+     * (20 s, 45 retries). A refused connection already fails at once.
+     */
+    private static final String[][] HADOOP_CLIENT_DEFAULTS = {
+        {"spark.hadoop.ipc.client.connect.timeout", "5000"},
+        {"spark.hadoop.ipc.client.connect.max.retries.on.timeouts", "2"},
+    };
     private static final Logger log = LoggerFactory.getLogger(SparkSetup.class);
 
     private SparkSetup() {
@@ -39,7 +60,50 @@ final class SparkSetup {
         } else if (!conf.contains("spark.master")) {
             conf.setMaster(EMBEDDED_MASTER);
         }
+        for (String[] setting : HADOOP_CLIENT_DEFAULTS) {
+            conf.setIfMissing(setting[0], setting[1]);
+        }
         return conf;
+    }
+
+    /**
+     * Checks the master URL before anything is read or written: that Spark knows its form and, for
+     * a standalone master, that one of its addresses accepts connections. Spark itself would retry
+     * registering with an absent master for a minute, then stop the context under the job.
+     *
+     * @throws IllegalArgumentException naming the master, why it cannot be used and what to give instead
+     */
+    static void checkMaster(String master) {
+        if (!MASTER_URL.matcher(master).matches()) {
+            throw new IllegalArgumentException("--master " + master + " is not a Spark master URL: use local[*],"
+                    + " local[N], spark://host:7077 (standalone), yarn or k8s://https://host:port");
+        }
+        if (!master.startsWith("spark://")) {
+            return;
+        }
+        List<String> failures = new ArrayList<>();
+        // a standalone master with standby masters is spark://host1:port1,host2:port2
+        for (String hostPort : master.substring("spark://".length()).split(",")) {
+            URI address = standaloneAddress(hostPort);
+            if (address == null) {
+                throw new IllegalArgumentException("--master " + master + ": '" + hostPort
+                        + "' is not host:port; give the URL the master's log and web UI show, e.g. spark://head:7077");
+            }
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(address.getHost(), address.getPort()), MASTER_CONNECT_TIMEOUT_MS);
+                return;
+            } catch (UnknownHostException e) {
+                failures.add("unknown host " + address.getHost());
+            } catch (SocketTimeoutException e) {
+                failures.add("no answer from " + hostPort + " within " + MASTER_CONNECT_TIMEOUT_MS / 1000 + " s");
+            } catch (IOException e) {
+                String why = e.getMessage() == null ? "cannot connect" : e.getMessage().toLowerCase(Locale.ROOT);
+                failures.add(why + " at " + hostPort);
+            }
+        }
+        throw new IllegalArgumentException("--master " + master + ": no Spark master is reachable ("
+                + String.join("; ", failures) + "): start it (submit/start-cluster.sh), or give the URL the master's"
+                + " log and web UI show, e.g. spark://head:7077");
     }
 
     /**
@@ -69,6 +133,16 @@ final class SparkSetup {
             String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             throw new IllegalArgumentException("cannot start Spark on master '" + master + "' (" + why
                     + "): use local[*], local[N] or spark://host:7077 of a running master", e);
+        }
+    }
+
+    /** {@code host:port} as a URI, or null when it is not one. */
+    private static URI standaloneAddress(String hostPort) {
+        try {
+            URI address = new URI("spark://" + hostPort.trim());
+            return address.getHost() == null || address.getPort() < 0 ? null : address;
+        } catch (URISyntaxException e) {
+            return null;
         }
     }
 

@@ -87,6 +87,17 @@ public record TrainConfig(String data, boolean dataIsDefault, String out, String
         return globalBatch / partitions;
     }
 
+    /** True when {@code other} is the same run, wherever it runs (any master). */
+    public boolean sameRunAs(TrainConfig other) {
+        return withMaster(master).equals(other.withMaster(master));
+    }
+
+    private TrainConfig withMaster(String m) {
+        return new TrainConfig(data, dataIsDefault, out, m, partitions, epochs, batchPerReplica, trainLimit,
+                trainingMaster, averagingFrequency, threshold, lossSample, evalBatch, lrScaling, warmupEpochs,
+                fixedGlobalBatch, model);
+    }
+
     /** Images in one synchronous step over all replicas. */
     public int globalBatch() {
         return partitions * batchPerReplica;

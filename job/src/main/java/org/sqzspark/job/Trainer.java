@@ -6,6 +6,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.storage.StorageLevel;
@@ -14,6 +15,7 @@ import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqzspark.data.CifarImages;
@@ -36,14 +38,43 @@ final class Trainer {
         this.store = store;
     }
 
-    /** Trains, evaluates after every epoch, and writes results after every epoch. */
-    RunResult run(TrainConfig config, TrainingData data) {
+    /**
+     * Trains, evaluates after every epoch, and writes results and a checkpoint after every epoch.
+     * With {@code resume}, a completed run of the same configuration in the results folder is kept
+     * as it is, and an unfinished one continues from its checkpoint under its own run id.
+     */
+    RunResult run(TrainConfig config, TrainingData data, boolean resume) {
+        if (resume) {
+            Optional<RunResult> done = Checkpoints.completed(store, config);
+            if (done.isPresent()) {
+                log.info("P={}: run {} is complete in {}; kept", config.partitions(), done.get().runId(),
+                        store.location());
+                return done.get();
+            }
+        }
         long runStart = System.nanoTime();
-        Instant startedAt = Instant.now();
         PartitionPlan plan = PartitionPlan.of(data.train().size(), config.partitions());
         int executors = SparkSetup.executors(sc);
         ReplicaLayout layout = ReplicaLayout.of(config.trainingMaster(), config.partitions(), executors);
-        String runId = runId(startedAt, config);
+        int largestShare = largestShare(plan);
+        int steps = stepsPerEpoch(plan, config.batchPerReplica());
+        ModelConfig model = config.modelFor(steps);
+        Checkpoints.Restored restored = resume ? Checkpoints.latest(store, config).orElse(null) : null;
+        String runId = restored != null ? restored.run().runId() : runId(Instant.now(), config);
+        String startedAt = restored != null ? restored.run().startedAt() : Instant.now().toString();
+        List<EpochMetrics> epochs = new ArrayList<>(restored != null ? restored.run().epochs() : List.of());
+        double trainSeconds = epochs.stream().mapToDouble(EpochMetrics::fitSeconds).sum();
+        double evalSeconds = epochs.stream().mapToDouble(EpochMetrics::evalSeconds).sum();
+        double earlierSeconds = restored != null ? restored.run().totalSeconds() : 0;
+        if (restored != null) {
+            // the checkpoint is never behind the JSON and CSV: make those match it, each epoch once
+            store.writeRun(restored.run());
+            store.rewriteRunRows(restored.run());
+            log.info("Resuming run {} at epoch {}/{} from its checkpoint", runId, epochs.size() + 1, config.epochs());
+        } else if (resume) {
+            log.info("P={}: no checkpoint of this configuration in {}; starting afresh", config.partitions(),
+                    store.location());
+        }
 
         long t = System.nanoTime();
         JavaRDD<CifarImages> shares = CifarRdds.partitioned(sc, data.train(), config.partitions())
@@ -54,33 +85,33 @@ final class Trainer {
                 data.train().slice(0, Math.min(config.lossSample(), data.train().size())), config.evalBatch(), data);
         double partitionSeconds = seconds(t);
 
-        int largestShare = largestShare(plan);
-        int steps = stepsPerEpoch(plan, config.batchPerReplica());
-
         t = System.nanoTime();
         TrainingMaster<?, ?> master = TrainingMasters.create(config, layout, sc.getConf(), sc.isLocal());
-        ModelConfig model = config.modelFor(steps);
-        ComputationGraph net = SqueezeNetV11.build(model);
+        ComputationGraph net = restored != null ? restored.net() : SqueezeNetV11.build(model);
         SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
         double setupSeconds = seconds(t);
 
         RunEnvironment env = SparkSetup.environment(sc, executors);
-        List<EpochMetrics> epochs = new ArrayList<>();
-        double trainSeconds = 0;
-        double evalSeconds = 0;
         log.info("Run {}: P={} ({} executor(s) x {} replica(s)), {} training images, {} per replica, global batch {},"
                         + " {} steps per epoch, {} epochs, {}", runId, config.partitions(), layout.executors(),
                 layout.workersPerExecutor(), data.train().size(), largestShare, config.globalBatch(), steps,
                 config.epochs(), config.trainingMaster().name().toLowerCase(Locale.ROOT));
-        RunResult result = null;
-        TrainingTasks tasks = TrainingTasks.register(sc);
+        RunResult result = restored != null ? restored.run() : null;
+        TrainingTasks tasks = TrainingTasks.register(sc, config.trainingMaster() == TrainingMasterKind.SHARED);
         try {
-            for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+            for (int epoch = epochs.size() + 1; epoch <= config.epochs(); epoch++) {
                 t = System.nanoTime();
+                Nd4j.getRandom().setSeed(config.model().seed() + epoch);
                 JavaRDD<DataSet> epochData = CifarRdds.minibatches(shares, config.batchPerReplica(), data.stats(),
                         config.model().seed() + epoch);
                 int stepsBefore = (epoch - 1) * steps;
-                tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore));
+                String lost = tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore));
+                if (lost != null) {
+                    throw new RunInterruptedException(lost + " was lost during epoch " + epoch + " of run " + runId
+                            + "; gradient sharing cannot take in a replacement executor mid-epoch. "
+                            + (epoch > 1 ? "Epochs 1.." + (epoch - 1) + " are saved" : "Nothing was trained yet")
+                            + ": run the same command again with --resume to continue", null);
+                }
                 double fit = seconds(t);
 
                 t = System.nanoTime();
@@ -93,13 +124,14 @@ final class Trainer {
                 EpochMetrics metrics = new EpochMetrics(epoch, accuracy, loss, fit, eval,
                         data.train().size() / fit, trainSeconds + evalSeconds);
                 epochs.add(metrics);
-                result = new RunResult(runId, startedAt.toString(), config, env, layout, data.train().size(),
+                result = new RunResult(runId, startedAt, config, env, layout, data.train().size(),
                         data.test().size(), largestShare, config.globalBatch(), steps, data.source(),
                         data.loadSeconds(), partitionSeconds, setupSeconds, trainSeconds, evalSeconds,
-                        data.loadSeconds() + seconds(runStart), epoch == config.epochs(), model.learningRate(),
+                        earlierSeconds + data.loadSeconds() + seconds(runStart), false, model.learningRate(),
                         model.warmupSteps(), tasks.snapshot(), List.copyOf(epochs));
-                store.appendEpoch(result, metrics);
+                Checkpoints.save(store, result, sparkNet.getNetwork());
                 store.writeRun(result);
+                store.appendEpoch(result, metrics);
                 log.info(String.format(Locale.ROOT,
                         "P=%d epoch %d/%d: test accuracy %.2f%%, train loss %.4f, %.1f s, %.0f images/s",
                         config.partitions(), epoch, config.epochs(), 100 * accuracy, loss, fit,
@@ -107,6 +139,9 @@ final class Trainer {
             }
             ComputationGraph trained = sparkNet.getNetwork();
             store.write(ResultStore.modelName(runId), out -> ModelSerializer.writeModel(trained, out, true));
+            result = completed(result);
+            store.writeRun(result);
+            store.delete(Checkpoints.name(runId));
         } finally {
             tasks.close();
             shares.unpersist(false);
@@ -115,6 +150,13 @@ final class Trainer {
             master.deleteTempFiles(sc);
         }
         return result;
+    }
+
+    private static RunResult completed(RunResult r) {
+        return new RunResult(r.runId(), r.startedAt(), r.config(), r.environment(), r.layout(), r.trainImages(),
+                r.testImages(), r.imagesPerReplica(), r.globalBatch(), r.stepsPerEpoch(), r.dataSource(),
+                r.loadSeconds(), r.partitionSeconds(), r.setupSeconds(), r.trainSeconds(), r.evalSeconds(),
+                r.totalSeconds(), true, r.peakLearningRate(), r.warmupSteps(), r.trainingTasks(), r.epochs());
     }
 
     /**

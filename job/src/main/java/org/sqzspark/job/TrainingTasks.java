@@ -10,13 +10,17 @@ import java.util.concurrent.TimeoutException;
 import org.apache.spark.Success$;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
 import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import scala.collection.JavaConverters;
 
 /**
  * Counts, per executor, the successful tasks of the Spark jobs that train (not those that load,
- * evaluate or score): which executors did the training, from Spark's own scheduler events.
+ * evaluate or score): which executors did the training, from Spark's own scheduler events. With
+ * gradient sharing it also stops training as soon as an executor is lost: the replicas in that
+ * JVM are gone from the parameter server's mesh mid-epoch and a replacement cannot join it, so
+ * the fit would wait for them; cancelling fails it at once instead.
  */
 final class TrainingTasks extends SparkListener {
 
@@ -28,25 +32,64 @@ final class TrainingTasks extends SparkListener {
     private final Set<Integer> trainingStages = ConcurrentHashMap.newKeySet();
     private final Map<String, ExecutorTasks> byExecutor = new ConcurrentHashMap<>();
     private final JavaSparkContext sc;
+    private final boolean stopOnLostExecutor;
+    private volatile boolean inTraining;
+    private volatile String lostExecutor;
 
-    private TrainingTasks(JavaSparkContext sc) {
+    private TrainingTasks(JavaSparkContext sc, boolean stopOnLostExecutor) {
         this.sc = sc;
+        this.stopOnLostExecutor = stopOnLostExecutor;
     }
 
-    /** Starts counting on {@code sc}; {@link #close()} stops. */
-    static TrainingTasks register(JavaSparkContext sc) {
-        TrainingTasks tasks = new TrainingTasks(sc);
+    /**
+     * Starts counting on {@code sc}; {@link #close()} stops.
+     *
+     * @param stopOnLostExecutor cancel the training jobs when an executor is lost during training
+     */
+    static TrainingTasks register(JavaSparkContext sc, boolean stopOnLostExecutor) {
+        TrainingTasks tasks = new TrainingTasks(sc, stopOnLostExecutor);
         sc.sc().addSparkListener(tasks);
         return tasks;
     }
 
-    /** Runs {@code training} with its Spark jobs marked as training. */
-    void training(Runnable training) {
+    /**
+     * Runs {@code training} with its Spark jobs marked as training.
+     *
+     * @return null, or (when stopping on a lost executor) the executor lost since this counter
+     *         started: training did not start, or failed, or its result is incomplete
+     */
+    String training(Runnable training) {
+        if (lostExecutor != null) {
+            return lostExecutor;
+        }
         sc.setLocalProperty(PHASE_PROPERTY, TRAIN_PHASE);
+        inTraining = true;
         try {
             training.run();
+        } catch (Exception e) {
+            // Spark throws its checked SparkException here too, undeclared
+            if (lostExecutor == null) {
+                throw TrainingTasks.<RuntimeException>rethrow(e);
+            }
         } finally {
+            inTraining = false;
             sc.setLocalProperty(PHASE_PROPERTY, null);
+        }
+        return lostExecutor;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Exception> T rethrow(Exception e) throws T {
+        throw (T) e;
+    }
+
+    @Override
+    public void onExecutorRemoved(SparkListenerExecutorRemoved removed) {
+        if (stopOnLostExecutor) {
+            lostExecutor = "executor " + removed.executorId() + " (" + removed.reason() + ")";
+            if (inTraining) {
+                sc.cancelAllJobs();
+            }
         }
     }
 

@@ -29,6 +29,9 @@ final class StandaloneCluster implements AutoCloseable {
             "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED", "-Daeron.publication.unblock.timeout=60000000000",
             "-Dorg.eclipse.deeplearning4j.helpers.disable=false");
 
+    /** The project's Spark configuration, as the submit/ scripts pass it. */
+    static final Path SPARK_CONF = Path.of(System.getProperty("user.dir")).getParent().resolve("spark-conf");
+
     private final Path jar;
     private final Path dir;
     private final List<Process> processes = new ArrayList<>();
@@ -78,20 +81,12 @@ final class StandaloneCluster implements AutoCloseable {
 
     /**
      * Runs {@code org.apache.spark.deploy.SparkSubmit} (what spark-submit runs) in a JVM of its own
-     * with the job jar, in client mode; returns its exit code, its output in {@code log}.
+     * with the job jar, in client mode, reading the project's spark-conf/ as spark-submit does;
+     * returns its exit code, its output in {@code log}.
      */
     int submit(List<String> sparkArgs, List<String> jobArgs, Path log, long timeoutMinutes)
             throws IOException, InterruptedException {
-        List<String> args = new ArrayList<>(List.of("org.apache.spark.deploy.SparkSubmit", "--master", masterUrl(),
-                "--deploy-mode", "client", "--class", "org.sqzspark.job.Main",
-                "--conf", "spark.driver.host=" + HOST,
-                "--conf", "spark.executor.extraClassPath=" + jar,
-                "--conf", "spark.executor.extraJavaOptions=" + String.join(" ", JVM_FLAGS),
-                "--conf", "spark.ui.enabled=false"));
-        args.addAll(sparkArgs);
-        args.add(jar.toString());
-        args.addAll(jobArgs);
-        Process driver = process(args, log, Map.of());
+        Process driver = launchDriver(sparkArgs, jobArgs, log);
         if (!driver.waitFor(timeoutMinutes, TimeUnit.MINUTES)) {
             driver.descendants().forEach(ProcessHandle::destroyForcibly);
             driver.destroyForcibly().waitFor();
@@ -99,6 +94,27 @@ final class StandaloneCluster implements AutoCloseable {
                     + " minutes:\n" + tail(log));
         }
         return driver.exitValue();
+    }
+
+    /** Starts the driver as {@link #submit} does, without waiting for it. */
+    Process launchDriver(List<String> sparkArgs, List<String> jobArgs, Path log) throws IOException {
+        List<String> args = new ArrayList<>(List.of("org.apache.spark.deploy.SparkSubmit", "--master", masterUrl(),
+                "--deploy-mode", "client", "--class", "org.sqzspark.job.Main",
+                "--conf", "spark.driver.host=" + HOST,
+                "--conf", "spark.executor.extraClassPath=" + jar,
+                "--conf", "spark.ui.enabled=false"));
+        args.addAll(sparkArgs);
+        args.add(jar.toString());
+        args.addAll(jobArgs);
+        return process(args, log, Map.of("SPARK_CONF_DIR", SPARK_CONF.toString()));
+    }
+
+    /** The executor JVMs the workers are running now. */
+    List<ProcessHandle> executors() {
+        return processes.stream().flatMap(Process::descendants)
+                .filter(p -> p.info().arguments().map(a -> String.join(" ", a)).orElse("")
+                        .contains("CoarseGrainedExecutorBackend"))
+                .toList();
     }
 
     /** The last lines of every daemon's log and of {@code extra}, for a failure message. */

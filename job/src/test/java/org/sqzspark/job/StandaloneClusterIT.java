@@ -1,15 +1,19 @@
 package org.sqzspark.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -72,20 +76,96 @@ class StandaloneClusterIT {
         }
     }
 
+    /** Two one-core executors; the rest from spark-conf/spark-defaults.conf. */
+    private static List<String> sparkArgs() throws IOException {
+        return List.of("--executor-cores", "1", "--total-executor-cores", "2",
+                "--conf", "spark.executor.instances=2",
+                "--conf", "spark.executorEnv.OMP_NUM_THREADS=1",
+                "--conf", "spark.sqzspark.aeron.port=" + StandaloneCluster.freeUdpPorts(8));
+    }
+
+    private List<String> trainArgs(String out, boolean resume) {
+        List<String> args = new ArrayList<>(List.of("train", "--data", hdfsRoot + "/data/cifar10", "--out", out,
+                "--partitions", "2", "--training-master", "shared", "--epochs", String.valueOf(TestConfigs.EPOCHS),
+                "--batch", String.valueOf(TestConfigs.BATCH), "--loss-sample", "200"));
+        if (resume) {
+            args.add("--resume");
+        }
+        return args;
+    }
+
+    private static JsonNode runJson(FileSystem fs, String out) throws IOException {
+        org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(out);
+        if (!fs.exists(dir)) {
+            return null;
+        }
+        for (FileStatus f : fs.listStatus(dir)) {
+            String n = f.getPath().getName();
+            if (n.startsWith("run-") && n.endsWith(".json")) {
+                try (InputStream in = fs.open(f.getPath())) {
+                    return JSON.readTree(in);
+                }
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void aLostExecutorStopsGradientSharingAndResumeCompletesTheRunWithEveryEpochOnce() throws Exception {
+        String out = hdfsRoot + "/results/lost-executor";
+        FileSystem fs = hdfs.getFileSystem();
+        Path log = tmp.resolve("lost-executor-driver.log");
+        Process driver = spark.launchDriver(sparkArgs(), trainArgs(out, false), log);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+        JsonNode run = runJson(fs, out);
+        while (run == null || run.path("epochs").size() < 1) {
+            assertTrue(driver.isAlive(), "the run ended before an executor could be killed:" + spark.diagnostics(log));
+            assertTrue(System.nanoTime() < deadline, "no epoch finished:" + spark.diagnostics(log));
+            Thread.sleep(200);
+            run = runJson(fs, out);
+        }
+        List<ProcessHandle> executors = spark.executors();
+        assertEquals(2, executors.size(), "executor JVMs: " + executors);
+        executors.get(0).destroyForcibly();
+        assertTrue(driver.waitFor(10, TimeUnit.MINUTES), "the driver did not end after losing an executor:"
+                + spark.diagnostics(log));
+        int exit = driver.exitValue();
+        String driverLog = Files.readString(log);
+        // gradient sharing cannot take in a replacement executor mid-epoch: the run stops, resumable
+        assertEquals(Main.EXIT_INTERRUPTED, exit, "the driver did not stop as resumable:" + spark.diagnostics(log));
+        assertTrue(driverLog.contains("was lost during epoch") && driverLog.contains("--resume"), driverLog);
+        assertFalse(driverLog.contains("\tat org."), "no stack trace for a lost executor: " + driverLog);
+        Path resumeLog = tmp.resolve("resume-driver.log");
+        assertEquals(0, spark.submit(sparkArgs(), trainArgs(out, true), resumeLog, 15),
+                "--resume failed:" + spark.diagnostics(resumeLog));
+        assertTrue(Files.readString(resumeLog).contains("Resuming run " + run.path("runId").asText()),
+                Files.readString(resumeLog));
+        JsonNode finished = runJson(fs, out);
+        assertEquals(run.path("runId").asText(), finished.path("runId").asText());
+        assertTrue(finished.path("completed").asBoolean(), finished.toString());
+        List<Integer> epochs = new ArrayList<>();
+        finished.path("epochs").forEach(e -> epochs.add(e.path("epoch").asInt()));
+        List<Integer> expected = new ArrayList<>();
+        for (int e = 1; e <= TestConfigs.EPOCHS; e++) {
+            expected.add(e);
+        }
+        assertEquals(expected, epochs, "every epoch recorded once");
+        String csv;
+        try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(out, ResultStore.CSV_NAME))) {
+            csv = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertEquals(1 + TestConfigs.EPOCHS, csv.strip().split("\n").length, csv);
+        double accuracy = finished.path("epochs").get(TestConfigs.EPOCHS - 1).path("testAccuracy").asDouble();
+        assertTrue(accuracy >= 0.9, "the resumed run reached only " + accuracy + ": " + finished.path("epochs"));
+        System.out.printf("lost executor: the run stopped with exit 4, --resume completed it; test accuracy per"
+                + " epoch %s%n", finished.path("epochs").findValues("testAccuracy"));
+    }
+
     @Test
     void gradientSharingOverTwoExecutorsLearnsFromHdfsAndWritesToHdfs() throws Exception {
         String out = hdfsRoot + "/results/cluster";
         Path log = tmp.resolve("driver.log");
-        int aeron = StandaloneCluster.freeUdpPorts(4);
-        int exit = spark.submit(List.of(
-                        "--executor-cores", "1", "--total-executor-cores", "2", "--executor-memory", "2g",
-                        "--conf", "spark.executor.instances=2",
-                        "--conf", "spark.executorEnv.OMP_NUM_THREADS=1",
-                        "--conf", "spark.sqzspark.aeron.port=" + aeron),
-                List.of("train", "--data", hdfsRoot + "/data/cifar10", "--out", out, "--partitions", "2",
-                        "--training-master", "shared", "--epochs", String.valueOf(TestConfigs.EPOCHS),
-                        "--batch", String.valueOf(TestConfigs.BATCH), "--loss-sample", "200"),
-                log, 15);
+        int exit = spark.submit(sparkArgs(), trainArgs(out, false), log, 15);
         assertEquals(0, exit, "the submitted job failed:" + spark.diagnostics(log));
 
         FileSystem fs = hdfs.getFileSystem();
