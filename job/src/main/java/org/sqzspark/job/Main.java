@@ -24,13 +24,15 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Command line of the job: {@code train} (one run at P partitions) and {@code sweep} (a list of P).
+ * Command line of the job: {@code train} (one run at P partitions), {@code sweep} (a list of P, then its
+ * report) and {@code report} (charts and tables of a results folder).
  * Runs embedded ({@code java -jar}, local[*]) or under spark-submit.
  */
 @Command(name = "squeezenet-spark", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Trains SqueezeNet v1.1 on CIFAR-10 data-parallel on Spark and measures accuracy and"
                 + " wall-clock against the number of partitions (model replicas).",
-        subcommands = {Main.Train.class, Main.Sweep.class, Main.Bench.class, CommandLine.HelpCommand.class})
+        subcommands = {Main.Train.class, Main.Sweep.class, Main.Bench.class, ReportCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code of a user's mistake in an option. */
@@ -118,7 +120,8 @@ public final class Main implements Runnable {
 
     /** Runs over a list of P. */
     @Command(name = "sweep", mixinStandardHelpOptions = true,
-            description = "Train once per partition count P, same data and settings, one result per P.")
+            description = "Train once per partition count P, same data and settings, one result per P;"
+                    + " then write the report of the --out folder (see report).")
     static final class Sweep implements Callable<Integer> {
         /** The study's 2..48 processes plus the single-replica baseline. */
         static final String DEFAULT_PARTITIONS = "1,2,4,8,16,24,32,48";
@@ -138,6 +141,7 @@ public final class Main implements Runnable {
                 configs.add(options.toConfig(p));
             }
             execute(configs, options.resume);
+            ReportCommand.afterSweep(configs.get(0).out());
             return 0;
         }
     }

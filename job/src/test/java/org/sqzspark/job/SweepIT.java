@@ -64,6 +64,8 @@ class SweepIT {
             }
         }
         assertTrue(csv.get(1).contains(",1,1,"), "P=1 epoch 1 row first: " + csv.get(1));
+        assertTrue(Files.readString(out.resolve("report.html")).contains("plain (averaging)"),
+                "the sweep ends with the report of its folder");
     }
 
     private static void assertNoEmptyField(JsonNode node, String path) {
