@@ -1,7 +1,9 @@
 package org.sqzspark.job;
 
+import java.net.DatagramSocket;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.SocketException;
 import java.net.UnknownHostException;
 import org.apache.spark.SparkConf;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
@@ -50,7 +52,10 @@ final class TrainingMasters {
 
     private static TrainingMaster<?, ?> shared(TrainConfig config, ReplicaLayout layout, SparkConf sparkConf,
                                                boolean local) {
-        int port = sparkConf.getInt(CONF_AERON_PORT, DEFAULT_AERON_PORT);
+        // embedded, the parameter server and its one client share this JVM: any free port will do,
+        // and two embedded runs on one machine do not collide
+        int port = local && !sparkConf.contains(CONF_AERON_PORT) ? EmbeddedPort.PORT
+                : sparkConf.getInt(CONF_AERON_PORT, DEFAULT_AERON_PORT);
         String controller = controllerAddress(sparkConf, local);
         VoidConfiguration voidConf = VoidConfiguration.builder()
                 .portSupplier(new ExecutorPortSupplier(port))
@@ -95,6 +100,19 @@ final class TrainingMasters {
         }
         byte[] b = address.getAddress();
         return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + ".0/24";
+    }
+
+    /** A free UDP port on the loopback address, chosen once per JVM. */
+    private static final class EmbeddedPort {
+        static final int PORT = freeUdpPort();
+
+        private static int freeUdpPort() {
+            try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort() > 65535 - 1024 ? DEFAULT_AERON_PORT : s.getLocalPort();
+            } catch (SocketException e) {
+                return DEFAULT_AERON_PORT;
+            }
+        }
     }
 
     private static String controllerAddress(SparkConf conf, boolean local) {
