@@ -8,7 +8,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.junit.jupiter.api.AfterAll;
@@ -28,16 +27,8 @@ class ReportHdfsIT {
 
     @BeforeAll
     static void start() throws Exception {
-        Configuration conf = new Configuration();
-        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("hdfs").toString());
-        conf.set("dfs.namenode.rpc-bind-host", StandaloneCluster.HOST);
-        conf.set("dfs.namenode.http-address", StandaloneCluster.HOST + ":0");
-        conf.set("dfs.datanode.address", StandaloneCluster.HOST + ":0");
-        conf.set("dfs.datanode.http.address", StandaloneCluster.HOST + ":0");
-        conf.set("dfs.datanode.ipc.address", StandaloneCluster.HOST + ":0");
-        hdfs = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-        hdfs.waitActive();
-        root = "hdfs://" + StandaloneCluster.HOST + ":" + hdfs.getNameNodePort();
+        hdfs = LocalHdfs.start(tmp.resolve("hdfs"));
+        root = LocalHdfs.root(hdfs);
         Path local = ReportFixture.write(tmp.resolve("results"));
         hdfs.getFileSystem().copyFromLocalFile(new org.apache.hadoop.fs.Path(local.toUri()),
                 new org.apache.hadoop.fs.Path(root + "/results"));

@@ -47,16 +47,8 @@ class StandaloneClusterIT {
 
     @BeforeAll
     static void start() throws Exception {
-        Configuration conf = new Configuration();
-        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("hdfs").toString());
-        conf.set("dfs.namenode.rpc-bind-host", StandaloneCluster.HOST);
-        conf.set("dfs.namenode.http-address", StandaloneCluster.HOST + ":0");
-        conf.set("dfs.datanode.address", StandaloneCluster.HOST + ":0");
-        conf.set("dfs.datanode.http.address", StandaloneCluster.HOST + ":0");
-        conf.set("dfs.datanode.ipc.address", StandaloneCluster.HOST + ":0");
-        hdfs = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-        hdfs.waitActive();
-        hdfsRoot = "hdfs://" + StandaloneCluster.HOST + ":" + hdfs.getNameNodePort();
+        hdfs = LocalHdfs.start(tmp.resolve("hdfs"));
+        hdfsRoot = LocalHdfs.root(hdfs);
 
         localData = SyntheticCifar.write(tmp.resolve("cifar"), 200, 40, 11);
         FileSystem fs = hdfs.getFileSystem();
