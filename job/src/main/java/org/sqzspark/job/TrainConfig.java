@@ -38,8 +38,12 @@ public record TrainConfig(String data, boolean dataIsDefault, String out, String
     public static final int DEFAULT_BATCH = 32;
     public static final TrainingMasterKind DEFAULT_TRAINING_MASTER = TrainingMasterKind.SHARED;
     public static final int DEFAULT_AVERAGING_FREQUENCY = 1;
-    /** DL4J's default initial threshold for gradient sharing. */
-    public static final double DEFAULT_THRESHOLD = 1e-3;
+    /**
+     * Initial threshold of gradient sharing's update encoding. DL4J's default, 1e-3, quantizes
+     * Adam's 1e-4 steps to steps of 1e-3 and kills SqueezeNet at every P >= 2 (measured: 10.0%
+     * test accuracy, loss ln 10, from the first epoch on CIFAR-10); 1e-5 learns.
+     */
+    public static final double DEFAULT_THRESHOLD = 1e-5;
     public static final int DEFAULT_LOSS_SAMPLE = 5_000;
     public static final int DEFAULT_EVAL_BATCH = 250;
     public static final int MAX_PARTITIONS = 4_096;
