@@ -89,6 +89,22 @@ on_host() {
   ssh "${ssh_opts[@]}" "$host" "$(printf '%q ' "$@")"
 }
 
+# Runs a command on every host in WORKER_HOSTS at once, each with standard input from the file
+# INPUT; host i's output goes to WORK/i.log and its exit status to WORK/i.rc.
+# Usage: on_workers WORK INPUT COMMAND [ARG...]
+on_workers() {
+  local work="$1" input="$2" i
+  shift 2
+  for i in "${!WORKER_HOSTS[@]}"; do
+    (
+      status=0
+      on_host "${WORKER_HOSTS[$i]}" "$@" < "$input" > "$work/$i.log" 2>&1 || status=$?
+      echo "$status" > "$work/$i.rc"
+    ) &
+  done
+  wait
+}
+
 # POSIX sh that deletes this user's Aeron folders in /dev/shm (RAM) that no running process maps:
 # those of training JVMs that have ended. Run here and on worker hosts, so it is a string.
 # shellcheck disable=SC2034,SC2016 # used by the scripts that source this file; expanded by sh

@@ -81,16 +81,8 @@ echo "master: $state"
 # spark-conf/, then start the worker with it.
 # shellcheck disable=SC2016 # expanded by the remote shell
 remote='set -e; if [ ! -x "$2/sbin/start-worker.sh" ]; then echo "no Spark at $2 on $(hostname): unpack spark-3.5.3-bin-hadoop3 there or set WORKER_SPARK_HOME" >&2; exit 1; fi; mkdir -p "$1"; tar -C "$1" -xf -; SPARK_CONF_DIR="$1" exec "$2/sbin/start-worker.sh" "$3"'
-for i in "${!WORKER_HOSTS[@]}"; do
-  (
-    status=0
-    tar -C "$SPARK_CONF_DIR" -cf - . \
-      | on_host "${WORKER_HOSTS[$i]}" sh -c "$remote" start-worker "$worker_conf_dir" "$worker_spark_home" "$master_url" \
-      > "$work/$i.log" 2>&1 || status=$?
-    echo "$status" > "$work/$i.rc"
-  ) &
-done
-wait
+tar -C "$SPARK_CONF_DIR" -cf "$work/conf.tar" .
+on_workers "$work" "$work/conf.tar" sh -c "$remote" start-worker "$worker_conf_dir" "$worker_spark_home" "$master_url"
 
 failed=()
 for i in "${!WORKER_HOSTS[@]}"; do

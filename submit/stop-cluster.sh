@@ -42,15 +42,7 @@ trap 'rm -rf "$work"' EXIT
 # executors a moment to exit, then delete the Aeron folders they left.
 # shellcheck disable=SC2016 # expanded by the remote shell
 remote='if [ ! -x "$2/sbin/stop-worker.sh" ]; then echo "no Spark at $2 on $(hostname): set WORKER_SPARK_HOME" >&2; exit 1; fi; SPARK_CONF_DIR="$1" "$2/sbin/stop-worker.sh" || exit; sleep 2; '"$AERON_CLEANUP"
-for i in "${!WORKER_HOSTS[@]}"; do
-  (
-    status=0
-    on_host "${WORKER_HOSTS[$i]}" sh -c "$remote" stop-worker "$worker_conf_dir" "$worker_spark_home" \
-      < /dev/null > "$work/$i.log" 2>&1 || status=$?
-    echo "$status" > "$work/$i.rc"
-  ) &
-done
-wait
+on_workers "$work" /dev/null sh -c "$remote" stop-worker "$worker_conf_dir" "$worker_spark_home"
 
 failed=()
 for i in "${!WORKER_HOSTS[@]}"; do

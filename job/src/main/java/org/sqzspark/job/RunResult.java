@@ -36,6 +36,13 @@ public record RunResult(String runId, String startedAt, TrainConfig config, RunE
                         List<ExecutorTasks> trainingTasks,
                         List<EpochMetrics> epochs) {
 
+    /** The same run, marked as having finished every epoch and written its model. */
+    public RunResult asCompleted() {
+        return new RunResult(runId, startedAt, config, environment, layout, trainImages, testImages, imagesPerReplica,
+                globalBatch, stepsPerEpoch, dataSource, loadSeconds, partitionSeconds, setupSeconds, trainSeconds,
+                evalSeconds, totalSeconds, true, peakLearningRate, warmupSteps, trainingTasks, epochs);
+    }
+
     /** Test accuracy after the last finished epoch, or NaN before the first. */
     public double finalTestAccuracy() {
         return epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).testAccuracy();

@@ -139,7 +139,7 @@ final class Trainer {
             }
             ComputationGraph trained = sparkNet.getNetwork();
             store.write(ResultStore.modelName(runId), out -> ModelSerializer.writeModel(trained, out, true));
-            result = completed(result);
+            result = result.asCompleted();
             store.writeRun(result);
             store.delete(Checkpoints.name(runId));
         } finally {
@@ -152,12 +152,6 @@ final class Trainer {
         return result;
     }
 
-    private static RunResult completed(RunResult r) {
-        return new RunResult(r.runId(), r.startedAt(), r.config(), r.environment(), r.layout(), r.trainImages(),
-                r.testImages(), r.imagesPerReplica(), r.globalBatch(), r.stepsPerEpoch(), r.dataSource(),
-                r.loadSeconds(), r.partitionSeconds(), r.setupSeconds(), r.trainSeconds(), r.evalSeconds(),
-                r.totalSeconds(), true, r.peakLearningRate(), r.warmupSteps(), r.trainingTasks(), r.epochs());
-    }
 
     /**
      * One pass over every partition's minibatches. Gradient sharing streams each partition into
