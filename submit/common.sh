@@ -28,6 +28,7 @@ JVM_FLAGS=(
   --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
   -Daeron.publication.unblock.timeout=60000000000
   -Dorg.eclipse.deeplearning4j.helpers.disable=false
+  -Dorg.bytedeco.javacpp.maxphysicalbytes=0
   "-Dlog4j2.configurationFile=$SPARK_CONF_DIR/log4j2.properties"
 )
 

@@ -1,5 +1,6 @@
 package org.sqzspark.model;
 
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -39,6 +40,12 @@ import org.nd4j.linalg.schedule.ISchedule;
  * <p>Pooling uses truncation, which on 32x32 inputs gives the same map sizes as torchvision's
  * ceil mode (15 -> 7 -> 3 -> 1). Weights follow torchvision: Kaiming-uniform for every
  * convolution, N(0, 0.01) for conv10, zero biases.
+ *
+ * <p>{@link #configuration} computes channels-last (NHWC) with {@link GemmConvolution} layers:
+ * the graph's input stays NCHW and {@link ChannelsLast} turns it around before conv1.
+ * {@link #referenceConfiguration} is the same network built from DL4J's own NCHW layers, with
+ * the same layer names, parameter shapes and order: parameters copied from one give the other the
+ * same outputs and gradients (checked by {@code SqueezeNetLayoutsTest}).
  */
 public final class SqueezeNetV11 {
 
@@ -57,8 +64,34 @@ public final class SqueezeNetV11 {
     private SqueezeNetV11() {
     }
 
-    /** The network's configuration for the given settings. */
+    /** The network's configuration for the given settings: NHWC, convolutions as matrix products. */
     public static ComputationGraphConfiguration configuration(ModelConfig config) {
+        return configuration(config, Layout.CHANNELS_LAST_GEMM);
+    }
+
+    /** The same network from DL4J's stock NCHW convolution layers (slower; the reference). */
+    public static ComputationGraphConfiguration referenceConfiguration(ModelConfig config) {
+        return configuration(config, Layout.REFERENCE);
+    }
+
+    /** A new, initialized reference network (see {@link #referenceConfiguration}). */
+    public static ComputationGraph buildReference(ModelConfig config) {
+        ComputationGraph net = new ComputationGraph(referenceConfiguration(config));
+        net.init();
+        return net;
+    }
+
+    private enum Layout {
+        REFERENCE(CNN2DFormat.NCHW), CHANNELS_LAST_GEMM(CNN2DFormat.NHWC);
+
+        final CNN2DFormat format;
+
+        Layout(CNN2DFormat format) {
+            this.format = format;
+        }
+    }
+
+    private static ComputationGraphConfiguration configuration(ModelConfig config, Layout layout) {
         ComputationGraphConfiguration.GraphBuilder graph = new NeuralNetConfiguration.Builder()
                 .seed(config.seed())
                 .dataType(DataType.FLOAT)
@@ -73,28 +106,36 @@ public final class SqueezeNetV11 {
                 .addInputs(INPUT)
                 .setInputTypes(InputType.convolutional(32, 32, 3));
 
-        graph.addLayer("conv1", conv(3, 2, 64), INPUT)
-                .addLayer("pool1", maxPool(), "conv1");
+        ConvolutionLayer conv1 = conv(layout, 3, 2, 0, 64);
+        if (conv1 instanceof GemmConvolution gemm) {
+            conv1 = gemm.withoutInputGradient();
+        }
+        graph.addLayer("conv1", conv1, INPUT)
+                .addLayer("pool1", maxPool(layout), "conv1");
+        if (layout == Layout.CHANNELS_LAST_GEMM) {
+            graph.inputPreProcessor("conv1", new ChannelsLast());
+        }
         String last = "pool1";
-        last = fire(graph, "fire2", last, FIRES[0]);
-        last = fire(graph, "fire3", last, FIRES[1]);
-        graph.addLayer("pool3", maxPool(), last);
-        last = fire(graph, "fire4", "pool3", FIRES[2]);
-        last = fire(graph, "fire5", last, FIRES[3]);
-        graph.addLayer("pool5", maxPool(), last);
-        last = fire(graph, "fire6", "pool5", FIRES[4]);
-        last = fire(graph, "fire7", last, FIRES[5]);
-        last = fire(graph, "fire8", last, FIRES[6]);
-        last = fire(graph, "fire9", last, FIRES[7]);
+        last = fire(graph, layout, "fire2", last, FIRES[0]);
+        last = fire(graph, layout, "fire3", last, FIRES[1]);
+        graph.addLayer("pool3", maxPool(layout), last);
+        last = fire(graph, layout, "fire4", "pool3", FIRES[2]);
+        last = fire(graph, layout, "fire5", last, FIRES[3]);
+        graph.addLayer("pool5", maxPool(layout), last);
+        last = fire(graph, layout, "fire6", "pool5", FIRES[4]);
+        last = fire(graph, layout, "fire7", last, FIRES[5]);
+        last = fire(graph, layout, "fire8", last, FIRES[6]);
+        last = fire(graph, layout, "fire9", last, FIRES[7]);
 
         // DL4J's dropOut(x) is the probability of retaining an activation
         graph.addLayer("drop9", new DropoutLayer.Builder(1.0 - config.dropout()).build(), last)
-                .addLayer("conv10", new ConvolutionLayer.Builder(1, 1)
+                .addLayer("conv10", convolution(layout, new ConvolutionLayer.Builder(1, 1)
                         .nOut(config.classes())
                         .activation(Activation.RELU)
-                        .weightInit(new WeightInitDistribution(new NormalDistribution(0, 0.01)))
-                        .build(), "drop9")
-                .addLayer("avgpool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv10")
+                        .weightInit(new WeightInitDistribution(new NormalDistribution(0, 0.01)))), "drop9")
+                .addLayer("avgpool", new GlobalPoolingLayer.Builder(PoolingType.AVG)
+                        .poolingDimensions(layout.format == CNN2DFormat.NHWC ? new int[] {1, 2} : new int[] {2, 3})
+                        .build(), "conv10")
                 .addLayer(OUTPUT, new LossLayer.Builder(LossFunctions.LossFunction.MCXENT)
                         .activation(Activation.SOFTMAX).build(), "avgpool")
                 .setOutputs(OUTPUT);
@@ -108,33 +149,35 @@ public final class SqueezeNetV11 {
         return net;
     }
 
-    private static String fire(ComputationGraphConfiguration.GraphBuilder graph, String name, String input,
-                               int[] widths) {
+    private static String fire(ComputationGraphConfiguration.GraphBuilder graph, Layout layout, String name,
+                               String input, int[] widths) {
         int squeeze = widths[0];
         int expand = widths[1];
-        graph.addLayer(name + "_squeeze", conv(1, 1, squeeze), input)
-                .addLayer(name + "_expand1x1", conv(1, 1, expand), name + "_squeeze")
-                .addLayer(name + "_expand3x3", new ConvolutionLayer.Builder(3, 3)
-                        .padding(1, 1)
-                        .nOut(expand)
-                        .activation(Activation.RELU)
-                        .build(), name + "_squeeze")
-                .addVertex(name, new MergeVertex(), name + "_expand1x1", name + "_expand3x3");
+        MergeVertex concat = layout.format == CNN2DFormat.NHWC ? new ChannelConcat() : new MergeVertex();
+        graph.addLayer(name + "_squeeze", conv(layout, 1, 1, 0, squeeze), input)
+                .addLayer(name + "_expand1x1", conv(layout, 1, 1, 0, expand), name + "_squeeze")
+                .addLayer(name + "_expand3x3", conv(layout, 3, 1, 1, expand), name + "_squeeze")
+                .addVertex(name, concat, name + "_expand1x1", name + "_expand3x3");
         return name;
     }
 
-    private static ConvolutionLayer conv(int kernel, int stride, int filters) {
-        return new ConvolutionLayer.Builder(kernel, kernel)
+    private static ConvolutionLayer conv(Layout layout, int kernel, int stride, int padding, int filters) {
+        return convolution(layout, new ConvolutionLayer.Builder(kernel, kernel)
                 .stride(stride, stride)
+                .padding(padding, padding)
                 .nOut(filters)
-                .activation(Activation.RELU)
-                .build();
+                .activation(Activation.RELU));
     }
 
-    private static SubsamplingLayer maxPool() {
+    private static ConvolutionLayer convolution(Layout layout, ConvolutionLayer.Builder builder) {
+        return layout == Layout.CHANNELS_LAST_GEMM ? new GemmConvolution(builder) : builder.build();
+    }
+
+    private static SubsamplingLayer maxPool(Layout layout) {
         return new SubsamplingLayer.Builder(PoolingType.MAX)
                 .kernelSize(3, 3)
                 .stride(2, 2)
+                .dataFormat(layout.format)
                 .build();
     }
 

@@ -21,7 +21,8 @@ import org.nd4j.nativeblas.Nd4jCpu;
 
 /**
  * The oneDNN kernels (DL4J's layer helpers) compute the same network as DL4J's own layers: same
- * parameters in, same outputs and gradients out. Skipped on a native build without oneDNN.
+ * parameters in, same outputs and gradients out, on the reference (NCHW) graph. Skipped on a
+ * native build without oneDNN.
  */
 class OneDnnHelpersTest {
 
@@ -34,7 +35,7 @@ class OneDnnHelpersTest {
 
     private static ComputationGraph build(boolean helpers) {
         System.setProperty(DISABLE, Boolean.toString(!helpers));
-        return SqueezeNetV11.build(new ModelConfig(10, 7, Optimizer.SGD, 0.01, 0, 0, 0.0));
+        return SqueezeNetV11.buildReference(new ModelConfig(10, 7, Optimizer.SGD, 0.01, 0, 0, 0.0));
     }
 
     @Test
