@@ -31,13 +31,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>With activations {@code x} of shape {@code [N, H, W, C]} in C order, a 1x1 convolution is
  * {@code z = x2 W2^T + b} where {@code x2} is {@code x} seen as {@code [N*H*W, C]} (no copy) and
  * {@code W2} the weights seen as {@code [out, C]}; its gradients are {@code dW2 = dz^T x2} and
- * {@code dx2 = dz W2}: three matrix products per step and no other work. A k x k convolution builds
- * the patch matrix {@code [N*Ho*Wo, kH*kW*C]} from k*k strided views of the (padded) input, each
- * a contiguous run of C values per pixel in this layout, and scatters the patch gradient back the
- * same way.
+ * {@code dx2 = dz W2}, and the bias gradient the product of a row of ones with {@code dz}. A k x k
+ * convolution multiplies the patch matrix {@code [N*Ho*Wo, kH*kW*C]}: in NHWC the kW taps of one
+ * kernel row are one contiguous run of the padded input, so the matrix takes one copy per kernel
+ * row from an overlapping-strides view. With stride 1 its input gradient is the same product on
+ * the patches of the padded output gradient with the kernel flipped; a strided convolution adds
+ * each patch's gradient back to its pixels. On a 1x1 map with "same" padding only the kernel's
+ * centre sees data, and the convolution is a 1x1 one.
  *
- * <p>For a ReLU layer the backward pass takes the activation mask from the output of the forward
- * pass of the same input instead of computing the forward pass again.
+ * <p>The backward pass reuses the forward pass's patch matrix, and for a ReLU layer takes the
+ * activation mask from the forward pass's output, when both came from the same input.
  */
 final class GemmConvolutionLayer extends ConvolutionLayer {
 
