@@ -270,24 +270,45 @@ read -r -a extra_opts <<< "${JAVA_OPTS:-}"
 run_cmd=("${java_cmd[@]}" "${JVM_FLAGS[@]}" "${extra_opts[@]}" "-Dorg.bytedeco.javacpp.cachedir=$cache"
   -jar "$ARM64_JAR" "${train_args[@]}" --data "$data" --out "$out")
 step "training: P=$partitions, $train_images images, $epochs epochs, batch $batch (log: $log)"
-run_started=$SECONDS
-"${run_cmd[@]}" >"$log" 2>&1 &
-job_pid=$!
-run_pid=$job_pid
-# ND4J's native library as the running process mapped it: the proof that this JVM loaded it.
-mapped=""
-while kill -0 "$job_pid" 2>/dev/null; do
-  if [[ -z "$mapped" ]]; then
-    mapped="$(grep -o '/[^ ]*/libnd4jcpu\.so$' "/proc/$job_pid/maps" 2>/dev/null | head -n 1 || true)"
-    [[ -z "$mapped" ]] || step "ND4J's native library mapped: $mapped"
+# qemu-user can deadlock when two threads of the emulated JVM fork at once (Hadoop's chmod of a
+# result file and Spark's heartbeat thread asking getconf for the page size were seen stuck in
+# ProcessImpl.forkAndExec together, the child never reaching exec). A run that times out gets a
+# thread dump in its log; if two or more threads sit in forkAndExec, it runs once more from scratch.
+for attempt in 1 2; do
+  rm -rf "$out"
+  run_started=$SECONDS
+  "${run_cmd[@]}" >"$log" 2>&1 &
+  job_pid=$!
+  run_pid=$job_pid
+  # ND4J's native library as the running process mapped it: the proof that this JVM loaded it.
+  mapped=""
+  timed_out=false
+  while kill -0 "$job_pid" 2>/dev/null; do
+    if [[ -z "$mapped" ]]; then
+      mapped="$(grep -o '/[^ ]*/libnd4jcpu\.so$' "/proc/$job_pid/maps" 2>/dev/null | head -n 1 || true)"
+      [[ -z "$mapped" ]] || step "ND4J's native library mapped: $mapped"
+    fi
+    if ((SECONDS - run_started > RUN_TIMEOUT)); then
+      timed_out=true
+      kill -QUIT "$job_pid" 2>/dev/null || true
+      sleep 5
+      stop_job
+      job_pid=""
+      break
+    fi
+    sleep 1
+  done
+  if [[ "$timed_out" == false ]]; then
+    break
   fi
-  if ((SECONDS - run_started > RUN_TIMEOUT)); then
-    stop_job
-    job_pid=""
-    tail -n 40 "$log" >&2
-    fail "the training run took more than $RUN_TIMEOUT s and was killed; full log in $log"
+  forking="$(grep -c 'java.lang.ProcessImpl.forkAndExec' "$log" || true)"
+  if [[ $attempt -eq 1 && "$forking" -ge 2 ]]; then
+    cp "$log" "$log.attempt1"
+    step "the run hung with $forking threads in forkAndExec (qemu-user fork deadlock; dump in $log.attempt1); running it again"
+    continue
   fi
-  sleep 1
+  tail -n 40 "$log" >&2
+  fail "the training run took more than $RUN_TIMEOUT s and was killed; full log (with a thread dump) in $log"
 done
 rc=0
 wait "$job_pid" || rc=$?
