@@ -3,9 +3,9 @@
 # squeezenet1_1), on the same machine, in one run, at the same batch and thread count.
 #
 # Usage: submit/bench.sh [--batch N] [--threads N] [--iters N] [--warmup N] [--spark-images N] [--spark-epochs N]
-#   defaults: --batch 64 --threads 2 --iters 60 --warmup 20 --spark-images 8192 --spark-epochs 2
-#   (both sides get the same warm-up steps; the JVM needs about 20 to compile its hot paths, and an
-#   epoch of 128 steps keeps Spark's fixed cost per epoch from dominating)
+#   defaults: --batch 64 --threads 2 --iters 200 --warmup 20 --spark-images 8192 --spark-epochs 2
+#   (both sides get the same warm-up steps; the JVM needs about 20 to compile its hot paths; Spark
+#   epochs are timed after two warm-up epochs, over which it compiles Spark's and DL4J's path)
 # Prints the project's figures, the peer's, and last one JSON line with train_img_per_s,
 # peer_train_img_per_s, ratio (project/peer), spark_vs_plain and peak_rss_mb.
 #
@@ -23,7 +23,7 @@ usage() {
   exit 2
 }
 
-batch=64 threads=2 iters=60 warmup=20 spark_images=8192 spark_epochs=2
+batch=64 threads=2 iters=200 warmup=20 spark_images=8192 spark_epochs=2
 while [[ $# -gt 0 ]]; do
   [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || usage
   case "$1" in

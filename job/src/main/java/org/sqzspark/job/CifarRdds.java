@@ -1,9 +1,9 @@
 package org.sqzspark.job;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.nd4j.linalg.dataset.DataSet;
@@ -65,16 +65,39 @@ final class CifarRdds {
         }, true);
     }
 
+    /**
+     * The partition's minibatches, each encoded only when the consumer asks for it: a partition
+     * never holds more than one decoded minibatch at a time, however large its share.
+     */
     private static Iterator<DataSet> decode(Iterator<CifarImages> shares, int index, int batch, ChannelStats stats,
                                             long shuffleSeed) {
-        List<DataSet> out = new ArrayList<>();
-        while (shares.hasNext()) {
-            CifarImages share = shares.next();
-            if (shuffleSeed >= 0) {
-                share = share.shuffled(shuffleSeed * 1_000_003L + index);
+        return new Iterator<>() {
+            private CifarImages share;
+            private int from;
+
+            @Override
+            public boolean hasNext() {
+                while (share == null || from >= share.size()) {
+                    if (!shares.hasNext()) {
+                        return false;
+                    }
+                    CifarImages next = shares.next();
+                    share = shuffleSeed >= 0 ? next.shuffled(shuffleSeed * 1_000_003L + index) : next;
+                    from = 0;
+                }
+                return true;
             }
-            out.addAll(DataSetEncoder.minibatches(share, batch, stats));
-        }
-        return out.isEmpty() ? Collections.emptyIterator() : out.iterator();
+
+            @Override
+            public DataSet next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                int to = Math.min(share.size(), from + batch);
+                DataSet out = DataSetEncoder.encode(share, from, to, stats);
+                from = to;
+                return out;
+            }
+        };
     }
 }

@@ -163,7 +163,7 @@ public final class Main implements Runnable {
         @Option(names = "--batch", defaultValue = "64", description = "Minibatch. Default: ${DEFAULT-VALUE}.")
         int batch;
 
-        @Option(names = "--iters", defaultValue = "60", description = "Timed steps. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--iters", defaultValue = "200", description = "Timed steps. Default: ${DEFAULT-VALUE}.")
         int iters;
 
         @Option(names = "--warmup", defaultValue = "20", description = "Untimed steps first. Default: ${DEFAULT-VALUE}.")
@@ -174,7 +174,8 @@ public final class Main implements Runnable {
         int sparkImages;
 
         @Option(names = "--spark-epochs", defaultValue = "2",
-                description = "Timed Spark epochs, after one warm-up epoch. Default: ${DEFAULT-VALUE}.")
+                description = "Timed Spark epochs, after " + Throughput.WARMUP_EPOCHS + " warm-up epochs."
+                        + " Default: ${DEFAULT-VALUE}.")
         int sparkEpochs;
 
         @Option(names = "--master", defaultValue = SparkSetup.EMBEDDED_MASTER,

@@ -26,6 +26,9 @@ import org.sqzspark.model.SqueezeNetV11;
  */
 final class Throughput {
 
+    /** Untimed Spark epochs before the timed ones. */
+    static final int WARMUP_EPOCHS = 2;
+
     private Throughput() {
     }
 
@@ -57,7 +60,8 @@ final class Throughput {
     }
 
     /**
-     * Training images/s through Spark local mode, over whole epochs after a first warm-up epoch,
+     * Training images/s through Spark local mode, over whole epochs after {@value #WARMUP_EPOCHS}
+     * warm-up epochs (the JVM compiles Spark's and DL4J's training path over the first ones),
      * for each training master and P in {1, 2}: keys like {@code shared_p1}.
      */
     static Map<String, Double> spark(ModelConfig model, int batch, int images, int epochs, String master, Path work) {
@@ -66,11 +70,11 @@ final class Throughput {
         for (TrainingMasterKind kind : TrainingMasterKind.values()) {
             for (int p = 1; p <= 2; p++) {
                 TrainConfig config = new TrainConfig(data.toString(), false, work.resolve("out").toString(), master, p,
-                        epochs + 1, batch, 0, kind, 1, TrainConfig.DEFAULT_THRESHOLD, 100, TrainConfig.DEFAULT_EVAL_BATCH,
+                        WARMUP_EPOCHS + epochs, batch, 0, kind, 1, TrainConfig.DEFAULT_THRESHOLD, 100, TrainConfig.DEFAULT_EVAL_BATCH,
                         LrScaling.NONE, 0, 0, model);
                 RunResult run = Main.execute(List.of(config)).get(0);
                 double fit = 0;
-                for (EpochMetrics e : run.epochs().subList(1, run.epochs().size())) {
+                for (EpochMetrics e : run.epochs().subList(WARMUP_EPOCHS, run.epochs().size())) {
                     fit += e.fitSeconds();
                 }
                 out.put(kind + "_p" + p, (double) run.trainImages() * epochs / fit);

@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import org.sqzspark.data.CifarImages;
 import org.sqzspark.data.PartitionPlan;
 import org.sqzspark.model.ModelConfig;
+import org.sqzspark.model.NativeThreads;
 import org.sqzspark.model.SqueezeNetV11;
 
 /** Runs one training run at P partitions: for each epoch, fit, evaluate, record. */
@@ -98,6 +99,9 @@ final class Trainer {
                 config.epochs(), config.trainingMaster().name().toLowerCase(Locale.ROOT));
         RunResult result = restored != null ? restored.run() : null;
         TrainingTasks tasks = TrainingTasks.register(sc, config.trainingMaster() == TrainingMasterKind.SHARED);
+        if (sc.isLocal()) {
+            NativeThreads.shareProcessors(replicasAtOnce(config, layout, sc.defaultParallelism()));
+        }
         try {
             for (int epoch = epochs.size() + 1; epoch <= config.epochs(); epoch++) {
                 t = System.nanoTime();
@@ -143,6 +147,7 @@ final class Trainer {
             store.writeRun(result);
             store.delete(Checkpoints.name(runId));
         } finally {
+            NativeThreads.shareProcessors(0);
             tasks.close();
             shares.unpersist(false);
             test.unpersist(false);
@@ -186,6 +191,15 @@ final class Trainer {
                 .persist(StorageLevel.MEMORY_ONLY());
         set.count();
         return set;
+    }
+
+    /**
+     * Replicas training at once in the embedded JVM: gradient sharing runs all P side by side;
+     * parameter averaging runs them as Spark tasks, as many at once as local mode has slots.
+     */
+    static int replicasAtOnce(TrainConfig config, ReplicaLayout layout, int localSlots) {
+        return config.trainingMaster() == TrainingMasterKind.SHARED ? layout.workersPerExecutor()
+                : Math.max(1, Math.min(config.partitions(), localSlots));
     }
 
     /** Images in the largest replica's share (Spark's split formula puts the larger shares last). */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
 
@@ -42,5 +43,16 @@ class TrainingMastersTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> TrainingMasters.networkMask(new SparkConf(false), "no-such-host.invalid"));
         assertTrue(e.getMessage().contains("no-such-host.invalid"), e.getMessage());
+    }
+
+    @Test
+    void embeddedReplicasTrainingAtOnceAreAllOfGradientSharingsAndAsManyAveragingTasksAsSlots() {
+        Path nowhere = Path.of("unused");
+        TrainConfig shared = TestConfigs.separable(nowhere, nowhere, 8, TrainingMasterKind.SHARED);
+        assertEquals(8, Trainer.replicasAtOnce(shared, ReplicaLayout.of(TrainingMasterKind.SHARED, 8, 1), 2));
+        TrainConfig averaging = TestConfigs.separable(nowhere, nowhere, 8, TrainingMasterKind.AVERAGING);
+        assertEquals(2, Trainer.replicasAtOnce(averaging, ReplicaLayout.of(TrainingMasterKind.AVERAGING, 8, 1), 2));
+        TrainConfig one = TestConfigs.separable(nowhere, nowhere, 1, TrainingMasterKind.AVERAGING);
+        assertEquals(1, Trainer.replicasAtOnce(one, ReplicaLayout.of(TrainingMasterKind.AVERAGING, 1, 1), 2));
     }
 }

@@ -81,7 +81,7 @@ public class GemmConvolution extends ConvolutionLayer {
                 throw new IllegalStateException("GemmConvolution " + getLayerName() + " supports dilation 1 only");
             }
         }
-        NativeThreads.apply();
+        NativeThreads.useConfiguredTeam();
         GemmConvolutionLayer layer = new GemmConvolutionLayer(conf, networkDataType);
         layer.setListeners(trainingListeners);
         layer.setIndex(layerIndex);

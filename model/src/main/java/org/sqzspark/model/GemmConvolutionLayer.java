@@ -59,6 +59,7 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        NativeThreads.useConfiguredTeam();
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr);
         IActivation activation = layerConf().getActivationFn();
@@ -79,6 +80,7 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        NativeThreads.useConfiguredTeam();
         assertInputSet(true);
         Geometry g = geometry();
         INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr);

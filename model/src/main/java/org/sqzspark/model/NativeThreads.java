@@ -2,29 +2,95 @@ package org.sqzspark.model;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOps;
+import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
- * libnd4j's threading for this network. libnd4j runs every elementwise op over up to
- * {@code SD_MASTER_THREADS} threads (default: all cores). This network's ops are small (a 64-image
- * batch of 7x7 maps), so waking threads costs more than it saves: with 2 threads, training ran at
- * 1,367 images/s against 2,033 with one master thread while the matrix products kept both
- * ({@code OMP_NUM_THREADS}). Applied once per JVM, when the first {@link GemmConvolution} layer is
- * built, unless {@code SD_MASTER_THREADS} is set in the environment.
+ * The OpenMP team size of the threads that run this network. ND4J 1.0.0-M2 honours
+ * {@code OMP_NUM_THREADS} when it starts, then sets the team size to 4 regardless (deeplearning4j
+ * issue #9668). OpenMP keeps that setting per thread, so it holds for the thread that started ND4J,
+ * and the value came back on that thread after being corrected once. On 2 cores that thread ran
+ * oneDNN's matrix products and pooling on teams of 4: the process used 1.1 of its 2 cores, and about
+ * 29,000 context switches a second went to OpenMP barriers, with {@code OMP_NUM_THREADS} at 1 or 2.
+ * {@link #useConfiguredTeam()} checks the calling thread's team against {@link #teamSize()} and
+ * corrects it; every layer of this network calls it before its ops.
+ *
+ * <p>libnd4j also runs elementwise ops over up to {@code SD_MASTER_THREADS} threads (default: all
+ * cores). This network's elementwise ops are small (a 64-image batch of 7x7 maps); with 2 threads,
+ * epochs through Spark ran at 1,726-2,334 images/s with one master thread against 1,597-1,833 with
+ * the default (the plain single-JVM fit prefers the default: 2,289-2,527 against 1,830-2,088).
+ * Training runs through Spark, so {@link #useConfiguredTeam()} sets one master thread, once per JVM,
+ * unless {@code SD_MASTER_THREADS} is set in the environment.
  */
 public final class NativeThreads {
 
-    /** The environment variable that overrides this setting (read by libnd4j itself at start). */
+    /** The environment variable that overrides the master-thread setting (read by libnd4j at start). */
     public static final String MASTER_THREADS_ENV = "SD_MASTER_THREADS";
+    /** OpenMP's team size variable, read by ND4J and by the OpenMP runtime. */
+    public static final String OMP_THREADS_ENV = "OMP_NUM_THREADS";
 
-    private static final AtomicBoolean APPLIED = new AtomicBoolean();
+    private static final AtomicBoolean MASTER_THREADS_SET = new AtomicBoolean();
+    /** Team size for replicas sharing this JVM's cores; 0: none set. */
+    private static volatile int sharedTeam;
 
     private NativeThreads() {
     }
 
-    /** One master thread for elementwise ops, unless {@value #MASTER_THREADS_ENV} says otherwise. */
-    public static void apply() {
-        if (APPLIED.compareAndSet(false, true) && System.getenv(MASTER_THREADS_ENV) == null) {
+    /**
+     * Sets the calling thread's OpenMP team size to {@link #teamSize()} if it is not that already;
+     * the first call in a JVM also sets one libnd4j master thread, unless
+     * {@value #MASTER_THREADS_ENV} is set.
+     */
+    public static void useConfiguredTeam() {
+        int wanted = teamSize();
+        // ND4J's backend must load first: NativeOpsHolder reads its configuration
+        Nd4j.getExecutioner();
+        if (MASTER_THREADS_SET.compareAndSet(false, true) && System.getenv(MASTER_THREADS_ENV) == null) {
             Nd4j.getEnvironment().setMaxMasterThreads(1);
         }
+        NativeOps ops = NativeOpsHolder.getInstance().getDeviceNativeOps();
+        if (ops.ompGetMaxThreads() != wanted) {
+            ops.setOmpNumThreads(wanted);
+        }
+    }
+
+    /**
+     * Divides this JVM's processors among {@code replicas} copies of the network training at once
+     * in it, each on a thread of its own, unless {@value #OMP_THREADS_ENV} gives the team of each;
+     * 0 undoes it. Without this, each of P replicas would run teams of all the cores.
+     */
+    public static void shareProcessors(int replicas) {
+        if (replicas < 0) {
+            throw new IllegalArgumentException("replicas must be at least 0, found " + replicas);
+        }
+        sharedTeam = replicas == 0 || configuredTeam() > 0 ? 0
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / replicas);
+    }
+
+    /**
+     * The team size of a thread running this network: {@value #OMP_THREADS_ENV} when it holds a
+     * positive number; else the share set by {@link #shareProcessors(int)}; else the available
+     * processors.
+     */
+    public static int teamSize() {
+        int configured = configuredTeam();
+        if (configured > 0) {
+            return configured;
+        }
+        int shared = sharedTeam;
+        return shared > 0 ? shared : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** {@value #OMP_THREADS_ENV} as a positive number, else 0 (OpenMP ignores anything else too). */
+    private static int configuredTeam() {
+        String value = System.getenv(OMP_THREADS_ENV);
+        if (value != null) {
+            try {
+                return Math.max(0, Integer.parseInt(value.trim()));
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        }
+        return 0;
     }
 }
