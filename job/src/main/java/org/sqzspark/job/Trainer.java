@@ -99,6 +99,9 @@ final class Trainer {
                 config.epochs(), config.trainingMaster().name().toLowerCase(Locale.ROOT));
         RunResult result = restored != null ? restored.run() : null;
         TrainingTasks tasks = TrainingTasks.register(sc, config.trainingMaster() == TrainingMasterKind.SHARED);
+        // embedded, the replicas train in this JVM: one libnd4j master thread (as spark-conf/ sets for
+        // executors), and cores shared among the replicas training at once
+        int masterThreads = sc.isLocal() ? NativeThreads.masterThreads(1) : -1;
         if (sc.isLocal()) {
             NativeThreads.shareProcessors(replicasAtOnce(config, layout, sc.defaultParallelism()));
         }
@@ -148,6 +151,9 @@ final class Trainer {
             store.delete(Checkpoints.name(runId));
         } finally {
             NativeThreads.shareProcessors(0);
+            if (masterThreads > 0) {
+                NativeThreads.masterThreads(masterThreads);
+            }
             tasks.close();
             shares.unpersist(false);
             test.unpersist(false);

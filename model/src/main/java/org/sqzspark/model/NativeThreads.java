@@ -1,6 +1,5 @@
 package org.sqzspark.model;
 
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOps;
 import org.nd4j.nativeblas.NativeOpsHolder;
@@ -16,11 +15,7 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  * corrects it; every layer of this network calls it before its ops.
  *
  * <p>libnd4j also runs elementwise ops over up to {@code SD_MASTER_THREADS} threads (default: all
- * cores). This network's elementwise ops are small (a 64-image batch of 7x7 maps); with 2 threads,
- * epochs through Spark ran at 1,726-2,334 images/s with one master thread against 1,597-1,833 with
- * the default (the plain single-JVM fit prefers the default: 2,289-2,527 against 1,830-2,088).
- * Training runs through Spark, so {@link #useConfiguredTeam()} sets one master thread, once per JVM,
- * unless {@code SD_MASTER_THREADS} is set in the environment.
+ * cores); {@link #masterThreads(int)} sets that for training through Spark.
  */
 public final class NativeThreads {
 
@@ -29,29 +24,37 @@ public final class NativeThreads {
     /** OpenMP's team size variable, read by ND4J and by the OpenMP runtime. */
     public static final String OMP_THREADS_ENV = "OMP_NUM_THREADS";
 
-    private static final AtomicBoolean MASTER_THREADS_SET = new AtomicBoolean();
     /** Team size for replicas sharing this JVM's cores; 0: none set. */
     private static volatile int sharedTeam;
 
     private NativeThreads() {
     }
 
-    /**
-     * Sets the calling thread's OpenMP team size to {@link #teamSize()} if it is not that already;
-     * the first call in a JVM also sets one libnd4j master thread, unless
-     * {@value #MASTER_THREADS_ENV} is set.
-     */
+    /** Sets the calling thread's OpenMP team size to {@link #teamSize()} if it is not that already. */
     public static void useConfiguredTeam() {
         int wanted = teamSize();
         // ND4J's backend must load first: NativeOpsHolder reads its configuration
         Nd4j.getExecutioner();
-        if (MASTER_THREADS_SET.compareAndSet(false, true) && System.getenv(MASTER_THREADS_ENV) == null) {
-            Nd4j.getEnvironment().setMaxMasterThreads(1);
-        }
         NativeOps ops = NativeOpsHolder.getInstance().getDeviceNativeOps();
         if (ops.ompGetMaxThreads() != wanted) {
             ops.setOmpNumThreads(wanted);
         }
+    }
+
+    /**
+     * Sets how many threads libnd4j may spread one elementwise op over, unless
+     * {@value #MASTER_THREADS_ENV} is set in the environment (libnd4j reads it at start); returns
+     * the setting before, to restore it.
+     */
+    public static int masterThreads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("master threads must be at least 1, found " + threads);
+        }
+        int before = Nd4j.getEnvironment().maxMasterThreads();
+        if (System.getenv(MASTER_THREADS_ENV) == null) {
+            Nd4j.getEnvironment().setMaxMasterThreads(threads);
+        }
+        return before;
     }
 
     /**

@@ -25,10 +25,18 @@ class NativeThreadsTest {
     }
 
     @Test
-    void buildingTheNetworkLeavesOneMasterThreadUnlessTheEnvironmentSaysOtherwise() {
+    void masterThreadsAreSetAndTheSettingBeforeReturnedUnlessTheEnvironmentSaysOtherwise() {
         assumeTrue(System.getenv(NativeThreads.MASTER_THREADS_ENV) == null, "SD_MASTER_THREADS is set");
-        SqueezeNetV11.build(ModelConfig.defaults());
-        assertEquals(1, Nd4j.getEnvironment().maxMasterThreads());
+        int original = Nd4j.getEnvironment().maxMasterThreads();
+        try {
+            assertEquals(original, NativeThreads.masterThreads(1));
+            assertEquals(1, Nd4j.getEnvironment().maxMasterThreads());
+            assertEquals(1, NativeThreads.masterThreads(original));
+            assertEquals(original, Nd4j.getEnvironment().maxMasterThreads());
+        } finally {
+            Nd4j.getEnvironment().setMaxMasterThreads(original);
+        }
+        assertThrows(IllegalArgumentException.class, () -> NativeThreads.masterThreads(0));
     }
 
     @Test
