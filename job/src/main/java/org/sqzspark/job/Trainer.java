@@ -101,8 +101,9 @@ final class Trainer {
         TrainingTasks tasks = TrainingTasks.register(sc, config.trainingMaster() == TrainingMasterKind.SHARED);
         // embedded, the replicas train in this JVM: one libnd4j master thread (as spark-conf/ sets for
         // executors), and cores shared among the replicas training at once
-        int masterThreads = sc.isLocal() ? NativeThreads.masterThreads(1) : -1;
+        int masterThreadsBefore = 0;
         if (sc.isLocal()) {
+            masterThreadsBefore = NativeThreads.masterThreads(1);
             NativeThreads.shareProcessors(replicasAtOnce(config, layout, sc.defaultParallelism()));
         }
         try {
@@ -150,9 +151,9 @@ final class Trainer {
             store.writeRun(result);
             store.delete(Checkpoints.name(runId));
         } finally {
-            NativeThreads.shareProcessors(0);
-            if (masterThreads > 0) {
-                NativeThreads.masterThreads(masterThreads);
+            if (sc.isLocal()) {
+                NativeThreads.shareProcessors(0);
+                NativeThreads.masterThreads(masterThreadsBefore);
             }
             tasks.close();
             shares.unpersist(false);

@@ -80,7 +80,6 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
-        NativeThreads.useConfiguredTeam();
         assertInputSet(true);
         Geometry g = geometry();
         INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr);
@@ -252,13 +251,13 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
     /** {@link #patches}, with kernel rows in reverse order if {@code flipRows}. */
     private INDArray patches(INDArray x, Geometry g, LayerWorkspaceMgr workspaceMgr, ArrayType type,
                              boolean flipRows) {
+        ArrayType scratch = type == ArrayType.ACTIVATIONS ? ArrayType.FF_WORKING_MEM : type;
         INDArray source;
         if (g.pad > 0) {
-            ArrayType scratch = type == ArrayType.ACTIVATIONS ? ArrayType.FF_WORKING_MEM : type;
             source = workspaceMgr.create(scratch, dataType, new long[] {g.n, g.paddedH(), g.paddedW(), g.in}, 'c');
             source.get(all(), interval(g.pad, g.pad + g.h), interval(g.pad, g.pad + g.w), all()).assign(x);
         } else {
-            source = cOrder(x, workspaceMgr, type == ArrayType.ACTIVATIONS ? ArrayType.FF_WORKING_MEM : type);
+            source = cOrder(x, workspaceMgr, scratch);
         }
         long rowStride = g.paddedW() * g.in;
         long[] runShape = {g.n, g.outH, g.outW, g.kw * g.in};
@@ -365,8 +364,8 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
             if (kh == 1 && kw == 1 && stride == 1 && pad == 0) {
                 return Kind.POINTWISE;
             }
-            // a 1x1 map under "same" padding: every tap but the centre sees only padding
-            if (h == 1 && w == 1 && stride == 1 && kh % 2 == 1 && kw % 2 == 1 && pad == kh / 2 && kh == kw) {
+            // a 1x1 map under "same" padding: every tap but the centre sees only padding (kernels are square)
+            if (h == 1 && w == 1 && stride == 1 && kh % 2 == 1 && pad == kh / 2) {
                 return Kind.CENTRE;
             }
             return Kind.PATCHES;

@@ -24,6 +24,8 @@ public final class NativeThreads {
     /** OpenMP's team size variable, read by ND4J and by the OpenMP runtime. */
     public static final String OMP_THREADS_ENV = "OMP_NUM_THREADS";
 
+    /** {@value #OMP_THREADS_ENV} as a positive number, else 0 (OpenMP ignores anything else too). */
+    private static final int CONFIGURED_TEAM = parseTeam(System.getenv(OMP_THREADS_ENV));
     /** Team size for replicas sharing this JVM's cores; 0: none set. */
     private static volatile int sharedTeam;
 
@@ -66,7 +68,7 @@ public final class NativeThreads {
         if (replicas < 0) {
             throw new IllegalArgumentException("replicas must be at least 0, found " + replicas);
         }
-        sharedTeam = replicas == 0 || configuredTeam() > 0 ? 0
+        sharedTeam = replicas == 0 || CONFIGURED_TEAM > 0 ? 0
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / replicas);
     }
 
@@ -76,17 +78,14 @@ public final class NativeThreads {
      * processors.
      */
     public static int teamSize() {
-        int configured = configuredTeam();
-        if (configured > 0) {
-            return configured;
+        if (CONFIGURED_TEAM > 0) {
+            return CONFIGURED_TEAM;
         }
         int shared = sharedTeam;
         return shared > 0 ? shared : Runtime.getRuntime().availableProcessors();
     }
 
-    /** {@value #OMP_THREADS_ENV} as a positive number, else 0 (OpenMP ignores anything else too). */
-    private static int configuredTeam() {
-        String value = System.getenv(OMP_THREADS_ENV);
+    private static int parseTeam(String value) {
         if (value != null) {
             try {
                 return Math.max(0, Integer.parseInt(value.trim()));
