@@ -166,7 +166,7 @@ public final class Main implements Runnable {
         @Option(names = "--iters", defaultValue = "200", description = "Timed steps. Default: ${DEFAULT-VALUE}.")
         int iters;
 
-        @Option(names = "--warmup", defaultValue = "20", description = "Untimed steps first. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--warmup", defaultValue = "500", description = "Untimed steps first. Default: ${DEFAULT-VALUE}.")
         int warmup;
 
         @Option(names = "--spark-images", defaultValue = "8192",

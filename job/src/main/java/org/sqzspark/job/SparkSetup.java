@@ -47,6 +47,8 @@ final class SparkSetup {
         {"spark.hadoop.ipc.client.connect.timeout", "5000"},
         {"spark.hadoop.ipc.client.connect.max.retries.on.timeouts", "2"},
     };
+    /** Spark's list of plugins; {@link NativeThreadsPlugin} is added to whatever it holds. */
+    static final String PLUGINS = "spark.plugins";
     private static final Logger log = LoggerFactory.getLogger(SparkSetup.class);
 
     private SparkSetup() {
@@ -62,6 +64,11 @@ final class SparkSetup {
         }
         for (String[] setting : HADOOP_CLIENT_DEFAULTS) {
             conf.setIfMissing(setting[0], setting[1]);
+        }
+        String plugins = conf.get(PLUGINS, "").trim();
+        if (!List.of(plugins.split("\\s*,\\s*")).contains(NativeThreadsPlugin.class.getName())) {
+            conf.set(PLUGINS, plugins.isEmpty() ? NativeThreadsPlugin.class.getName()
+                    : plugins + "," + NativeThreadsPlugin.class.getName());
         }
         return conf;
     }

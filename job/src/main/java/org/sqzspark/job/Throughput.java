@@ -27,7 +27,7 @@ import org.sqzspark.model.SqueezeNetV11;
 final class Throughput {
 
     /** Untimed Spark epochs before the timed ones. */
-    static final int WARMUP_EPOCHS = 2;
+    static final int WARMUP_EPOCHS = 3;
 
     private Throughput() {
     }

@@ -102,6 +102,9 @@ final class Trainer {
         // embedded, the replicas train in this JVM: one libnd4j master thread (as spark-conf/ sets for
         // executors), and cores shared among the replicas training at once
         int masterThreadsBefore = 0;
+        // on the driver, gradient sharing's transport threads start from this thread: the timer slack task
+        // threads get (NativeThreadsPlugin)
+        long slackBefore = NativeThreads.timerSlack(NativeThreadsPlugin.TIMER_SLACK_NS);
         if (sc.isLocal()) {
             masterThreadsBefore = NativeThreads.masterThreads(1);
             NativeThreads.shareProcessors(replicasAtOnce(config, layout, sc.defaultParallelism()));
@@ -151,6 +154,9 @@ final class Trainer {
             store.writeRun(result);
             store.delete(Checkpoints.name(runId));
         } finally {
+            if (slackBefore > 0) {
+                NativeThreads.timerSlack(slackBefore);
+            }
             if (sc.isLocal()) {
                 NativeThreads.shareProcessors(0);
                 NativeThreads.masterThreads(masterThreadsBefore);
@@ -173,6 +179,9 @@ final class Trainer {
      */
     private static void fitEpoch(SparkComputationGraph sparkNet, TrainConfig config, JavaRDD<DataSet> epochData,
                                  int stepsPerEpoch, int stepsBefore) {
+        // this thread built or evaluated the network: embedded, its OpenMP workers would outnumber the cores
+        // with the training thread's (see NativeThreadsPlugin)
+        NativeThreads.releaseTeam();
         if (config.trainingMaster() == TrainingMasterKind.SHARED) {
             sparkNet.fit(epochData);
             return;

@@ -1,5 +1,8 @@
 package org.sqzspark.model;
 
+import com.sun.jna.Function;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOps;
 import org.nd4j.nativeblas.NativeOpsHolder;
@@ -16,6 +19,13 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  *
  * <p>libnd4j also runs elementwise ops over up to {@code SD_MASTER_THREADS} threads (default: all
  * cores); {@link #masterThreads(int)} sets that for training through Spark.
+ *
+ * <p>Every thread that has run a parallel op keeps its team's workers, and while the process has
+ * more of them than cores, libgomp cuts the spinning at each barrier to about 100 iterations, so a
+ * team waits for its slowest thread asleep in the kernel. A Spark JVM collects such threads: the
+ * driver's, and the task threads of earlier epochs and evaluations. {@link #releaseTeam()} lets a
+ * thread that is done hand its workers back. {@link #timerSlack(long)} sets how late a thread's
+ * timed sleeps may wake, which threads it starts inherit.
  */
 public final class NativeThreads {
 
@@ -23,6 +33,11 @@ public final class NativeThreads {
     public static final String MASTER_THREADS_ENV = "SD_MASTER_THREADS";
     /** OpenMP's team size variable, read by ND4J and by the OpenMP runtime. */
     public static final String OMP_THREADS_ENV = "OMP_NUM_THREADS";
+
+    /** OpenMP 5.0's {@code omp_pause_soft}: release resources that the next parallel region recreates. */
+    private static final int OMP_PAUSE_SOFT = 1;
+    private static final int PR_SET_TIMERSLACK = 29;
+    private static final int PR_GET_TIMERSLACK = 30;
 
     /** {@value #OMP_THREADS_ENV} as a positive number, else 0 (OpenMP ignores anything else too). */
     private static final int CONFIGURED_TEAM = parseTeam(System.getenv(OMP_THREADS_ENV));
@@ -83,6 +98,54 @@ public final class NativeThreads {
         }
         int shared = sharedTeam;
         return shared > 0 ? shared : Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * Ends the calling thread's OpenMP workers ({@code omp_pause_resource_all}); its next parallel
+     * op starts them again. Returns false where the OpenMP runtime has no such call.
+     */
+    public static boolean releaseTeam() {
+        Function pause = Calls.PAUSE;
+        return pause != null && pause.invokeInt(new Object[] {OMP_PAUSE_SOFT}) == 0;
+    }
+
+    /**
+     * Sets the calling thread's timer slack (Linux {@code PR_SET_TIMERSLACK}): how much later than
+     * asked its timed sleeps may end, so that the kernel can wake it together with other timers.
+     * Threads inherit the value of the thread that starts them. Returns the value before, or -1
+     * where it cannot be set.
+     */
+    public static long timerSlack(long nanos) {
+        if (nanos < 1) {
+            throw new IllegalArgumentException("timer slack must be at least 1 ns, found " + nanos);
+        }
+        Function prctl = Calls.PRCTL;
+        if (prctl == null) {
+            return -1;
+        }
+        long before = prctl.invokeInt(new Object[] {PR_GET_TIMERSLACK, 0L, 0L, 0L, 0L});
+        if (before < 0 || prctl.invokeInt(new Object[] {PR_SET_TIMERSLACK, nanos, 0L, 0L, 0L}) != 0) {
+            return -1;
+        }
+        return before;
+    }
+
+    /** Native functions looked up once, among the libraries loaded (ND4J's OpenMP runtime, libc); null where absent. */
+    private static final class Calls {
+        static final Function PAUSE = lookup("omp_pause_resource_all");
+        static final Function PRCTL = lookup("prctl");
+
+        private static Function lookup(String symbol) {
+            try {
+                // ND4J's backend loads libnd4j and the OpenMP runtime it was built with
+                Nd4j.getExecutioner();
+                Pointer address = Loader.addressof(symbol);
+                return address == null || address.isNull() ? null
+                        : Function.getFunction(new com.sun.jna.Pointer(address.address()));
+            } catch (LinkageError | RuntimeException e) {
+                return null;
+            }
+        }
     }
 
     private static int parseTeam(String value) {

@@ -2,9 +2,15 @@ package org.sqzspark.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntSupplier;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -14,6 +20,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOps;
 import org.nd4j.nativeblas.NativeOpsHolder;
+import org.opentest4j.TestAbortedException;
 
 class NativeThreadsTest {
 
@@ -61,8 +68,82 @@ class NativeThreadsTest {
         assertEquals(NativeThreads.teamSize(), team);
     }
 
+    @Test
+    void releasingTheTeamEndsTheCallingThreadsOpenMpWorkersAndTheNextOpStartsThemAgain() throws InterruptedException {
+        // OpenMP workers take the name of the thread that starts them
+        String name = "omp-release";
+        INDArray a = Nd4j.rand(DataType.FLOAT, 256, 256);
+        INDArray expected = a.mmul(a);
+        onNewThread(name, () -> {
+            nativeOps().setOmpNumThreads(3);
+            a.mmul(a);
+            assumeTrue(threadsNamed(name) > 1, "this platform's matrix product runs no OpenMP team");
+            assertTrue(NativeThreads.releaseTeam());
+            assertEquals(1, awaitThreadsNamed(name, 1), "the team's workers ended");
+            assertEquals(expected, a.mmul(a));
+            assertTrue(threadsNamed(name) > 1, "a parallel op after the release starts a team again");
+            return 0;
+        });
+    }
+
+    @Test
+    void timerSlackIsSetForTheCallingThreadAndInheritedByThreadsItStarts() throws InterruptedException {
+        onNewThread("slack", () -> {
+            long before = NativeThreads.timerSlack(2_000_000);
+            assertTrue(before > 0, "the slack before is returned");
+            AtomicLong childBefore = new AtomicLong();
+            Thread child = new Thread(() -> childBefore.set(NativeThreads.timerSlack(before)));
+            child.start();
+            try {
+                child.join();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            assertEquals(2_000_000, childBefore.get(), "a thread started after inherits the slack");
+            assertEquals(2_000_000, NativeThreads.timerSlack(before));
+            return 0;
+        });
+        assertThrows(IllegalArgumentException.class, () -> NativeThreads.timerSlack(0));
+    }
+
+    /** Threads of this process whose kernel name (the first 15 characters of a Java thread's) is {@code name}. */
+    private static int threadsNamed(String name) {
+        int count = 0;
+        String[] tasks = new File("/proc/self/task").list();
+        for (String task : tasks == null ? new String[0] : tasks) {
+            try {
+                if (Files.readString(Path.of("/proc/self/task", task, "comm")).trim().equals(name)) {
+                    count++;
+                }
+            } catch (IOException e) {
+                // the thread ended while listed
+            }
+        }
+        return count;
+    }
+
+    /** {@link #threadsNamed} once it is {@code expected}, or after 5 s, whatever it is then. */
+    private static int awaitThreadsNamed(String name, int expected) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        int count = threadsNamed(name);
+        while (count != expected && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            count = threadsNamed(name);
+        }
+        return count;
+    }
+
     /** Runs {@code task} on a thread of its own, whose OpenMP settings start from the process defaults. */
     private static int onNewThread(IntSupplier task) throws InterruptedException {
+        return onNewThread("native-threads", task);
+    }
+
+    /** {@link #onNewThread(IntSupplier)} on a thread named {@code name}. */
+    private static int onNewThread(String name, IntSupplier task) throws InterruptedException {
         AtomicInteger result = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread thread = new Thread(() -> {
@@ -71,9 +152,12 @@ class NativeThreadsTest {
             } catch (Throwable t) {
                 failure.set(t);
             }
-        });
+        }, name);
         thread.start();
         thread.join();
+        if (failure.get() instanceof TestAbortedException aborted) {
+            throw aborted;
+        }
         if (failure.get() != null) {
             throw new AssertionError("the task failed", failure.get());
         }
