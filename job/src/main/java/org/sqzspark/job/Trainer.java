@@ -99,12 +99,12 @@ final class Trainer {
                 config.epochs(), config.trainingMaster().name().toLowerCase(Locale.ROOT));
         RunResult result = restored != null ? restored.run() : null;
         TrainingTasks tasks = TrainingTasks.register(sc, config.trainingMaster() == TrainingMasterKind.SHARED);
-        // embedded, the replicas train in this JVM: one libnd4j master thread (as spark-conf/ sets for
-        // executors), and cores shared among the replicas training at once
-        int masterThreadsBefore = 0;
         // on the driver, gradient sharing's transport threads start from this thread: the timer slack task
         // threads get (NativeThreadsPlugin)
         long slackBefore = NativeThreads.timerSlack(NativeThreadsPlugin.TIMER_SLACK_NS);
+        // embedded, the replicas train in this JVM: one libnd4j master thread (as spark-conf/ sets for
+        // executors), and cores shared among the replicas training at once
+        int masterThreadsBefore = 0;
         if (sc.isLocal()) {
             masterThreadsBefore = NativeThreads.masterThreads(1);
             NativeThreads.shareProcessors(replicasAtOnce(config, layout, sc.defaultParallelism()));
