@@ -7,9 +7,12 @@ import static org.sqzspark.data.CifarFormat.IMAGE_BYTES;
 import static org.sqzspark.data.CifarFormat.PLANE_BYTES;
 import static org.sqzspark.data.CifarFormat.WIDTH;
 
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -40,23 +43,26 @@ public final class DataSetEncoder {
         byte[] pixels = images.pixelBytes();
         byte[] labels = images.labelBytes();
         // The file's CHW byte order is already NCHW, so pixels map one to one onto the feature array.
-        float[] features = new float[n * IMAGE_BYTES];
-        float[] oneHot = new float[n * CLASSES];
+        // Each image goes through a 12 KB array into the native buffer in one block: a float[] of
+        // the whole minibatch (768 KB at 64 images) would be a humongous object to G1, and
+        // Nd4j.create(float[], ...) copies element by element.
+        INDArray features = Nd4j.createUninitialized(DataType.FLOAT, new long[] {n, CHANNELS, HEIGHT, WIDTH}, 'c');
+        FloatBuffer target = features.data().asNioFloat();
+        float[] image = new float[IMAGE_BYTES];
+        INDArray oneHot = Nd4j.zeros(DataType.FLOAT, n, CLASSES);
         for (int i = 0; i < n; i++) {
             int source = (from + i) * IMAGE_BYTES;
-            int target = i * IMAGE_BYTES;
             for (int c = 0; c < CHANNELS; c++) {
                 float[] table = normalized[c];
                 int plane = c * PLANE_BYTES;
                 for (int k = plane; k < plane + PLANE_BYTES; k++) {
-                    features[target + k] = table[pixels[source + k] & 0xFF];
+                    image[k] = table[pixels[source + k] & 0xFF];
                 }
             }
-            oneHot[i * CLASSES + (labels[from + i] & 0xFF)] = 1f;
+            target.put(image);
+            oneHot.putScalar(i, labels[from + i] & 0xFF, 1f);
         }
-        return new DataSet(
-                Nd4j.create(features, new long[] {n, CHANNELS, HEIGHT, WIDTH}, 'c'),
-                Nd4j.create(oneHot, new long[] {n, CLASSES}, 'c'));
+        return new DataSet(features, oneHot);
     }
 
     /**

@@ -11,7 +11,6 @@ import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
-import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 
 /** Builds the DL4J training master for a run; cluster settings come from the Spark configuration. */
@@ -63,22 +62,13 @@ final class TrainingMasters {
                 .networkMask(networkMask(sparkConf, controller))
                 .build();
         voidConf.setUnicastControllerPort(port);
-        return new SharedTrainingMaster.Builder(voidConf, layout.partitions(),
-                new AdaptiveThresholdAlgorithm(config.threshold()), config.batchPerReplica())
-                .batchSizePerWorker(config.batchPerReplica())
-                .workersPerNode(layout.workersPerExecutor())
-                // the RDD already has exactly P partitions, one replica's share each
-                .repartitionData(Repartition.Never)
-                .repartitioner(new KeepPartitions())
-                .rddTrainingApproach(RDDTrainingApproach.Direct)
-                // DL4J's default, MEMORY_ONLY_SER, Java-serializes every minibatch of the epoch one
-                // float at a time, and back, before training on it (measured: about 60% of the
-                // executor thread's profile samples at P=1); the minibatches are decoded from the
-                // cached records instead, as they are consumed
-                .storageLevel(null)
-                .workerPrefetchNumBatches(PREFETCH)
-                .rngSeed(config.model().seed())
-                .build();
+        // the RDD already has exactly P partitions, one replica's share each, used as they are: nothing
+        // persisted, since DL4J's default, MEMORY_ONLY_SER, Java-serializes every minibatch of the epoch
+        // one float at a time, and back, before training on it (measured: about 60% of the executor
+        // thread's profile samples at P=1); the minibatches are decoded from the cached records
+        // instead, as they are consumed
+        return new SharedTrainingWithoutCount(voidConf, layout.partitions(), new AdaptiveThresholdAlgorithm(config.threshold()),
+                config.batchPerReplica(), layout.workersPerExecutor(), PREFETCH, new KeepPartitions());
     }
 
     /**

@@ -4,19 +4,27 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.lang.reflect.Modifier;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkException;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.optimize.solvers.accumulation.encoding.ThresholdAlgorithm;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 import org.sqzspark.data.ChannelStats;
 import org.sqzspark.data.CifarImages;
 import org.sqzspark.data.DataSetEncoder;
@@ -94,6 +102,76 @@ class CifarRddsTest {
         var field = SharedTrainingMaster.class.getDeclaredField("storageLevel");
         field.setAccessible(true);
         assertNull(field.get(master), "the epoch's minibatches are decoded as consumed, not persisted");
+    }
+
+    @Test
+    void theSharedMasterTrainsWithoutCountingTheEpochFirst() {
+        TrainConfig config = TestConfigs.separable(Path.of("unused"), Path.of("unused"), 2, TrainingMasterKind.SHARED);
+        SharedTrainingWithoutCount master = (SharedTrainingWithoutCount) TrainingMasters.create(config,
+                ReplicaLayout.of(TrainingMasterKind.SHARED, 2, 1), sc.getConf(), true);
+        // any pass over this RDD fails: counting it would
+        JavaRDD<Integer> unreadable = sc.parallelize(List.of(1, 2, 3), 2).map(x -> {
+            throw new IllegalStateException("the RDD was read");
+        });
+        assertEquals(0, master.getTotalDataSetObjectCount(unreadable));
+        assertThrows(SparkException.class, unreadable::count, "the RDD cannot be counted");
+    }
+
+    @Test
+    void theSharedMasterHasTheSettingsDl4jsBuilderGives() throws IllegalAccessException {
+        TrainConfig config = TestConfigs.separable(Path.of("unused"), Path.of("unused"), 4, TrainingMasterKind.SHARED);
+        SharedTrainingMaster ours = (SharedTrainingMaster) TrainingMasters.create(config,
+                ReplicaLayout.of(TrainingMasterKind.SHARED, 4, 2), sc.getConf(), true);
+        var voidConf = field(ours, "voidConfiguration");
+        var threshold = field(ours, "thresholdAlgorithm");
+        SharedTrainingMaster built = new SharedTrainingMaster.Builder((VoidConfiguration) voidConf, 4,
+                (ThresholdAlgorithm) threshold, config.batchPerReplica())
+                .batchSizePerWorker(config.batchPerReplica())
+                .workersPerNode(2)
+                .repartitionData(Repartition.Never)
+                .repartitioner(new KeepPartitions())
+                .rddTrainingApproach(RDDTrainingApproach.Direct)
+                .storageLevel(null)
+                .workerPrefetchNumBatches(2)
+                .build();
+        for (var field : SharedTrainingMaster.class.getDeclaredFields()) {
+            if (Modifier.isStatic(field.getModifiers()) || field.getName().equals("instanceId")
+                    || field.getName().equals("rng")) {
+                continue;
+            }
+            field.setAccessible(true);
+            assertEquals(describe(field.get(built), 2), describe(field.get(ours), 2), field.getName());
+        }
+    }
+
+    /** A JDK value as itself, else its class and, down to {@code depth} levels, its fields' values. */
+    private static String describe(Object value, int depth) throws IllegalAccessException {
+        if (value == null || value instanceof Enum<?> || value.getClass().getName().startsWith("java.")) {
+            return String.valueOf(value);
+        }
+        StringBuilder out = new StringBuilder(value.getClass().getName());
+        if (depth == 0) {
+            return out.toString();
+        }
+        for (Class<?> c = value.getClass(); c != Object.class; c = c.getSuperclass()) {
+            for (var field : c.getDeclaredFields()) {
+                if (!Modifier.isStatic(field.getModifiers())) {
+                    field.setAccessible(true);
+                    out.append(' ').append(field.getName()).append('=').append(describe(field.get(value), depth - 1));
+                }
+            }
+        }
+        return out.toString();
+    }
+
+    private static Object field(Object master, String name) throws IllegalAccessException {
+        try {
+            var field = SharedTrainingMaster.class.getDeclaredField(name);
+            field.setAccessible(true);
+            return field.get(master);
+        } catch (NoSuchFieldException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static List<Integer> labelOrder(List<DataSet> batches) {
