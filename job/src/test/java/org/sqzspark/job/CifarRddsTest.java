@@ -99,9 +99,7 @@ class CifarRddsTest {
         TrainConfig config = TestConfigs.separable(Path.of("data"), Path.of("out"), 2, TrainingMasterKind.SHARED);
         SharedTrainingMaster master = (SharedTrainingMaster) TrainingMasters.create(config,
                 ReplicaLayout.of(TrainingMasterKind.SHARED, 2, 1), sc.getConf(), true);
-        var field = SharedTrainingMaster.class.getDeclaredField("storageLevel");
-        field.setAccessible(true);
-        assertNull(field.get(master), "the epoch's minibatches are decoded as consumed, not persisted");
+        assertNull(field(master, "storageLevel"), "the epoch's minibatches are decoded as consumed, not persisted");
     }
 
     @Test
@@ -122,10 +120,8 @@ class CifarRddsTest {
         TrainConfig config = TestConfigs.separable(Path.of("unused"), Path.of("unused"), 4, TrainingMasterKind.SHARED);
         SharedTrainingMaster ours = (SharedTrainingMaster) TrainingMasters.create(config,
                 ReplicaLayout.of(TrainingMasterKind.SHARED, 4, 2), sc.getConf(), true);
-        var voidConf = field(ours, "voidConfiguration");
-        var threshold = field(ours, "thresholdAlgorithm");
-        SharedTrainingMaster built = new SharedTrainingMaster.Builder((VoidConfiguration) voidConf, 4,
-                (ThresholdAlgorithm) threshold, config.batchPerReplica())
+        SharedTrainingMaster built = new SharedTrainingMaster.Builder((VoidConfiguration) field(ours, "voidConfiguration"),
+                4, (ThresholdAlgorithm) field(ours, "thresholdAlgorithm"), config.batchPerReplica())
                 .batchSizePerWorker(config.batchPerReplica())
                 .workersPerNode(2)
                 .repartitionData(Repartition.Never)
