@@ -3,12 +3,16 @@
 # squeezenet1_1), on the same machine, in one run, at the same batch and thread count.
 #
 # Usage: submit/bench.sh [--batch N] [--threads N] [--iters N] [--warmup N] [--spark-images N] [--spark-epochs N]
-#   defaults: --batch 64 --threads 2 --iters 200 --warmup 500 --spark-images 8192 --spark-epochs 2
-#   (both sides get the same warm-up steps; the JVM compiles its hot paths over about 300: 2,030
-#   images/s after 150, 3,176 after 300, 3,446 after 600; Spark epochs are timed after three
-#   warm-up epochs, over which it compiles Spark's and DL4J's path)
+#   defaults: --batch 64 --threads 2 --iters 600 --warmup 500 --spark-images 8192 --spark-epochs 3
+#   (both sides get the same warm-up and timed steps; the JVM compiles its hot paths over about 300:
+#   2,030 images/s after 150, 3,176 after 300, 3,446 after 600; 600 timed steps span several of the
+#   collector's cycles, where 200 gave 2,723-3,379 images/s between runs of one build; whole epochs,
+#   plain and through Spark, are timed after three warm-up epochs, over which it compiles Spark's
+#   and DL4J's path)
 # Prints the project's figures, the peer's, and last one JSON line with train_img_per_s,
-# peer_train_img_per_s, ratio (project/peer), spark_vs_plain and peak_rss_mb.
+# peer_train_img_per_s, ratio (project/peer), plain_epoch_img_per_s, spark_vs_plain (epochs through
+# Spark, gradient sharing at P=1, against plain epochs of the same images), spark_vs_plain_steps
+# (the same against train_img_per_s) and peak_rss_mb.
 #
 # Variables:
 #   PEER_BENCH   the peer script (default: ../shared/peers/torch_squeezenet_bench.py beside the repository)
@@ -20,11 +24,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
-batch=64 threads=2 iters=200 warmup=500 spark_images=8192 spark_epochs=2
+batch=64 threads=2 iters=600 warmup=500 spark_images=8192 spark_epochs=3
 while [[ $# -gt 0 ]]; do
   [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || usage
   case "$1" in

@@ -69,8 +69,8 @@ final class CifarRdds {
      * The partition's minibatches, each encoded only when the consumer asks for it: a partition
      * never holds more than one decoded minibatch at a time, however large its share.
      */
-    private static Iterator<DataSet> decode(Iterator<CifarImages> shares, int index, int batch, ChannelStats stats,
-                                            long shuffleSeed) {
+    static Iterator<DataSet> decode(Iterator<CifarImages> shares, int index, int batch, ChannelStats stats,
+                                    long shuffleSeed) {
         return new Iterator<>() {
             private CifarImages share;
             private int from;

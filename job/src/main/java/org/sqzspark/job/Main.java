@@ -17,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqzspark.data.DataInputException;
 import org.sqzspark.model.ModelConfig;
+import org.sqzspark.model.NativeThreads;
 import org.sqzspark.model.SqueezeNetV11;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -157,25 +158,25 @@ public final class Main implements Runnable {
     /** Throughput of the network, plain and through Spark local mode; prints one JSON line. */
     @Command(name = "bench", mixinStandardHelpOptions = true,
             description = "Measure training and inference images/s of the network in one JVM, and of whole"
-                    + " epochs through Spark local mode with each training master at P=1 and P=2."
+                    + " epochs, plain and through Spark local mode with each training master at P=1 and P=2."
                     + " Threads: set OMP_NUM_THREADS (submit/bench.sh does).")
     static final class Bench implements Callable<Integer> {
         @Option(names = "--batch", defaultValue = "64", description = "Minibatch. Default: ${DEFAULT-VALUE}.")
         int batch;
 
-        @Option(names = "--iters", defaultValue = "200", description = "Timed steps. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--iters", defaultValue = "600", description = "Timed steps. Default: ${DEFAULT-VALUE}.")
         int iters;
 
         @Option(names = "--warmup", defaultValue = "500", description = "Untimed steps first. Default: ${DEFAULT-VALUE}.")
         int warmup;
 
         @Option(names = "--spark-images", defaultValue = "8192",
-                description = "Training images per Spark epoch (0 skips Spark). Default: ${DEFAULT-VALUE}.")
+                description = "Training images per epoch (0 skips the epochs). Default: ${DEFAULT-VALUE}.")
         int sparkImages;
 
-        @Option(names = "--spark-epochs", defaultValue = "2",
-                description = "Timed Spark epochs, after " + Throughput.WARMUP_EPOCHS + " warm-up epochs."
-                        + " Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--spark-epochs", defaultValue = "3",
+                description = "Timed epochs, plain and through Spark, after " + Throughput.WARMUP_EPOCHS
+                        + " warm-up epochs. Default: ${DEFAULT-VALUE}.")
         int sparkEpochs;
 
         @Option(names = "--master", defaultValue = SparkSetup.EMBEDDED_MASTER,
@@ -199,15 +200,24 @@ public final class Main implements Runnable {
             result.put("threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "default"));
             result.put("nd4j_platform", SparkSetup.buildProperties().getProperty("nd4j.classifier", "unknown"));
             result.put("helpers_disabled", System.getProperty(HELPERS_DISABLE_PROPERTY, "true"));
+            // every native op on the threads asked for (OMP_NUM_THREADS), as the peer runs: libnd4j's
+            // elementwise ops too, which otherwise take all cores (as training through Spark sets)
+            NativeThreads.masterThreads(NativeThreads.teamSize());
             double train = Throughput.plainTraining(model, batch, warmup, iters);
             result.put("train_img_per_s", round(train));
             result.put("infer_img_per_s", round(Throughput.plainInference(model, batch, warmup, iters)));
             if (sparkImages > 0) {
                 Path work = Files.createTempDirectory("sqzspark-bench");
                 try {
-                    Map<String, Double> spark = Throughput.spark(model, batch, sparkImages, sparkEpochs, master, work);
+                    Path data = Throughput.writeRandomCifar(work.resolve("cifar"), sparkImages, model.seed());
+                    double plainEpochs = Throughput.plainEpochs(model, batch, data, sparkEpochs);
+                    result.put("plain_epoch_img_per_s", round(plainEpochs));
+                    Map<String, Double> spark = Throughput.spark(model, batch, data, sparkEpochs, master, work);
                     spark.forEach((k, v) -> result.put("spark_" + k + "_img_per_s", round(v)));
-                    result.put("spark_vs_plain", Math.round(spark.get("shared_p1") / train * 1000) / 1000.0);
+                    // like for like: whole epochs of the same images, plain and through Spark; and
+                    // against the training loop on one minibatch above, as the peer measures
+                    result.put("spark_vs_plain", Math.round(spark.get("shared_p1") / plainEpochs * 1000) / 1000.0);
+                    result.put("spark_vs_plain_steps", Math.round(spark.get("shared_p1") / train * 1000) / 1000.0);
                 } finally {
                     deleteRecursively(work);
                 }

@@ -6,28 +6,37 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.hadoop.conf.Configuration;
+import org.deeplearning4j.datasets.iterator.AsyncDataSetIterator;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sqzspark.data.ChannelStats;
+import org.sqzspark.data.CifarImages;
+import org.sqzspark.data.CifarLayout;
+import org.sqzspark.data.CifarReader;
 import org.sqzspark.model.ModelConfig;
 import org.sqzspark.model.SqueezeNetV11;
 
 /**
  * Throughput of the project's network: a plain single-JVM fit and inference on random minibatches
- * (as the PyTorch peer measures), and whole epochs through Spark local mode with each training
- * master at P=1 and P=2, Spark's overhead included.
+ * (as the PyTorch peer measures), and whole epochs, in a plain fit and through Spark local mode
+ * with each training master at P=1 and P=2, Spark's overhead included.
  */
 final class Throughput {
 
-    /** Untimed Spark epochs before the timed ones. */
+    /** Untimed epochs before the timed ones, plain and through Spark. */
     static final int WARMUP_EPOCHS = 3;
+    /** Minibatches decoded ahead of the one in training, as each replica's iterator does. */
+    private static final int PREFETCH = 2;
 
     private Throughput() {
     }
@@ -64,8 +73,7 @@ final class Throughput {
      * warm-up epochs (the JVM compiles Spark's and DL4J's training path over the first ones),
      * for each training master and P in {1, 2}: keys like {@code shared_p1}.
      */
-    static Map<String, Double> spark(ModelConfig model, int batch, int images, int epochs, String master, Path work) {
-        Path data = writeRandomCifar(work.resolve("cifar"), images, model.seed());
+    static Map<String, Double> spark(ModelConfig model, int batch, Path data, int epochs, String master, Path work) {
         Map<String, Double> out = new LinkedHashMap<>();
         for (TrainingMasterKind kind : TrainingMasterKind.values()) {
             for (int p = 1; p <= 2; p++) {
@@ -81,6 +89,30 @@ final class Throughput {
             }
         }
         return out;
+    }
+
+    /**
+     * Images/s of whole epochs of a plain single-JVM fit over the training images in {@code data},
+     * after {@value #WARMUP_EPOCHS} warm-up epochs: the baseline of the epochs through Spark. Each
+     * epoch is reshuffled and decoded minibatch by minibatch as a replica's partition is
+     * ({@link CifarRdds#decode}), behind a prefetching iterator as DL4J puts behind each replica's.
+     */
+    static double plainEpochs(ModelConfig model, int batch, Path data, int epochs) {
+        CifarImages train = CifarReader.readTrain(CifarLayout.resolve(data.toString(), new Configuration()), 0)
+                .shuffled(model.seed());
+        ChannelStats stats = ChannelStats.of(train);
+        ComputationGraph net = SqueezeNetV11.build(model);
+        double seconds = 0;
+        for (int epoch = 1; epoch <= WARMUP_EPOCHS + epochs; epoch++) {
+            Iterator<DataSet> minibatches = CifarRdds.decode(List.of(train).iterator(), 0, batch, stats,
+                    model.seed() + epoch);
+            long t = System.nanoTime();
+            net.fit(new AsyncDataSetIterator(new ExistingDataSetIterator(minibatches), PREFETCH, true));
+            if (epoch > WARMUP_EPOCHS) {
+                seconds += (System.nanoTime() - t) / 1e9;
+            }
+        }
+        return (double) train.size() * epochs / seconds;
     }
 
     /** Peak resident set size of this process in MB (VmHWM), or -1 where /proc is absent. */
@@ -108,7 +140,7 @@ final class Throughput {
     }
 
     /** Random images in the CIFAR-10 layout: {@code images} training records over five batches, 100 test. */
-    private static Path writeRandomCifar(Path dir, int images, long seed) {
+    static Path writeRandomCifar(Path dir, int images, long seed) {
         try {
             Files.createDirectories(dir);
             Random random = new Random(seed);

@@ -102,12 +102,12 @@ final class Trainer {
         // on the driver, gradient sharing's transport threads start from this thread: the timer slack task
         // threads get (NativeThreadsPlugin)
         long slackBefore = NativeThreads.timerSlack(NativeThreadsPlugin.TIMER_SLACK_NS);
-        // embedded, the replicas train in this JVM: one libnd4j master thread (as spark-conf/ sets for
-        // executors), and cores shared among the replicas training at once
+        // embedded, the replicas train in this JVM: cores shared among the replicas training at once, and
+        // libnd4j's elementwise ops spread over each replica's share (as NativeThreadsPlugin sets in executors)
         int masterThreadsBefore = 0;
         if (sc.isLocal()) {
-            masterThreadsBefore = NativeThreads.masterThreads(1);
             NativeThreads.shareProcessors(replicasAtOnce(config, layout, sc.defaultParallelism()));
+            masterThreadsBefore = NativeThreads.masterThreads(NativeThreads.teamSize());
         }
         try {
             for (int epoch = epochs.size() + 1; epoch <= config.epochs(); epoch++) {

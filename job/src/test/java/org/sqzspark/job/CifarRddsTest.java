@@ -129,6 +129,7 @@ class CifarRddsTest {
                 .rddTrainingApproach(RDDTrainingApproach.Direct)
                 .storageLevel(null)
                 .workerPrefetchNumBatches(2)
+                .residualPostProcessor(new ResidualClipping(5.0, 5))
                 .build();
         for (var field : SharedTrainingMaster.class.getDeclaredFields()) {
             if (Modifier.isStatic(field.getModifiers()) || field.getName().equals("instanceId")

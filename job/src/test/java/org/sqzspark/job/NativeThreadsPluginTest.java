@@ -66,6 +66,21 @@ class NativeThreadsPluginTest {
     }
 
     @Test
+    void everyTaskSpreadsElementwiseOpsOverTheReplicasTeam() {
+        assumeTrue(System.getenv(NativeThreads.MASTER_THREADS_ENV) == null, "SD_MASTER_THREADS is set");
+        assumeTrue(NativeThreads.teamSize() > 1, "a team of one thread");
+        int before = NativeThreads.masterThreads(1);
+        try {
+            List<Integer> master = sc.parallelize(List.of(1, 2), 2)
+                    .map(i -> Nd4j.getEnvironment().maxMasterThreads())
+                    .collect();
+            assertEquals(List.of(NativeThreads.teamSize(), NativeThreads.teamSize()), master);
+        } finally {
+            NativeThreads.masterThreads(before);
+        }
+    }
+
+    @Test
     void aTaskThreadHandsItsOpenMpWorkersBackWhenTheTaskEnds() throws InterruptedException {
         List<Integer> during = sc.parallelize(List.of(1, 2), 2).map(i -> {
             NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(3);
