@@ -102,12 +102,10 @@ final class Trainer {
         // on the driver, gradient sharing's transport threads start from this thread: the timer slack task
         // threads get (NativeThreadsPlugin)
         long slackBefore = NativeThreads.timerSlack(NativeThreadsPlugin.TIMER_SLACK_NS);
-        // embedded, the replicas train in this JVM: cores shared among the replicas training at once, and
-        // libnd4j's elementwise ops spread over each replica's share (as NativeThreadsPlugin sets in executors)
-        int masterThreadsBefore = 0;
+        // embedded, the replicas train in this JVM: cores shared among the replicas training at once (each
+        // task then spreads libnd4j's elementwise ops over its replica's share: NativeThreadsPlugin)
         if (sc.isLocal()) {
             NativeThreads.shareProcessors(replicasAtOnce(config, layout, sc.defaultParallelism()));
-            masterThreadsBefore = NativeThreads.masterThreads(NativeThreads.teamSize());
         }
         try {
             for (int epoch = epochs.size() + 1; epoch <= config.epochs(); epoch++) {
@@ -159,7 +157,6 @@ final class Trainer {
             }
             if (sc.isLocal()) {
                 NativeThreads.shareProcessors(0);
-                NativeThreads.masterThreads(masterThreadsBefore);
             }
             tasks.close();
             shares.unpersist(false);
