@@ -270,10 +270,12 @@ read -r -a extra_opts <<< "${JAVA_OPTS:-}"
 run_cmd=("${java_cmd[@]}" "${JVM_FLAGS[@]}" "${extra_opts[@]}" "-Dorg.bytedeco.javacpp.cachedir=$cache"
   -jar "$ARM64_JAR" "${train_args[@]}" --data "$data" --out "$out")
 step "training: P=$partitions, $train_images images, $epochs epochs, batch $batch (log: $log)"
-# qemu-user can deadlock when two threads of the emulated JVM fork at once (Hadoop's chmod of a
+# qemu-user can deadlock when two threads of the emulated JVM fork at once: Hadoop's chmod of a
 # result file and Spark's heartbeat thread asking getconf for the page size were seen stuck in
-# ProcessImpl.forkAndExec together, the child never reaching exec). A run that times out gets a
-# thread dump in its log; if two or more threads sit in forkAndExec, it runs once more from scratch.
+# ProcessImpl.forkAndExec together, the child never reaching exec, in two runs in a row. Results
+# are written without a process (ResultStore), which leaves the JVM's few other forks at start
+# and at exit. Should it happen still, a run that times out gets a thread dump in its log; if two
+# or more threads sit in forkAndExec, it runs once more from scratch.
 for attempt in 1 2; do
   rm -rf "$out"
   run_started=$SECONDS

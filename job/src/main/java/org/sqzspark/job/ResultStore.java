@@ -9,14 +9,17 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.CreateFlag;
-import org.apache.hadoop.fs.FileAlreadyExistsException;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Options;
@@ -30,7 +33,8 @@ import org.sqzspark.data.NetworkFailure;
  * epoch) ({@value #CSV_NAME}), and the trained model ({@code run-<id>.model.zip}).
  *
  * <p>Every file is written to a temporary name and renamed over the old one, so a reader, or a
- * crash, never sees half a file. Works on any Hadoop file system ({@code file:}, {@code hdfs:}).
+ * crash, never sees half a file. Works on a local disk ({@code file:}) and on any Hadoop file system
+ * ({@code hdfs:}).
  */
 public final class ResultStore {
 
@@ -47,37 +51,45 @@ public final class ResultStore {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private final FileContext fc;
+    private final Folder folder;
     private final Path dir;
 
-    private ResultStore(FileContext fc, Path dir) {
-        this.fc = fc;
+    private ResultStore(Folder folder, Path dir) {
+        this.folder = folder;
         this.dir = dir;
     }
 
     /**
      * Opens (and creates) the results folder, checking that it can be written.
      *
+     * <p>A local folder ({@code file:}) is written with {@code java.nio}: Hadoop's local file system
+     * starts a {@code chmod} or {@code readlink} process for almost every file it writes when its
+     * native library is not loaded (as here), about 40 processes per run. Under qemu-user
+     * emulation of an arm64 JVM, such a fork at the moment another thread forks (Spark's heartbeat
+     * asking {@code getconf} for the page size) was seen to hang the run.
+     *
      * @throws IllegalArgumentException naming the folder when it cannot be created or written
      */
     public static ResultStore open(String out, Configuration hadoopConf) {
-        Configuration conf = new Configuration(hadoopConf);
-        // no .crc side files next to the results on the local file system
-        conf.set("fs.AbstractFileSystem.file.impl", "org.apache.hadoop.fs.local.RawLocalFs");
         Path dir = new Path(toUri(out));
         try {
+            if ("file".equals(dir.toUri().getScheme())) {
+                java.nio.file.Path local = java.nio.file.Path.of(dir.toUri());
+                if (Files.exists(local) && !Files.isDirectory(local)) {
+                    throw new IllegalArgumentException("--out " + out + " is a file, not a folder: give a folder"
+                            + " for results");
+                }
+                Files.createDirectories(local);
+                return new ResultStore(new LocalFolder(local), dir).probed();
+            }
+            Configuration conf = new Configuration(hadoopConf);
             FileContext fc = FileContext.getFileContext(dir.toUri(), conf);
             Path qualified = fc.makeQualified(dir);
             if (fc.util().exists(qualified) && !fc.getFileStatus(qualified).isDirectory()) {
                 throw new IllegalArgumentException("--out " + out + " is a file, not a folder: give a folder for results");
             }
             fc.mkdir(qualified, FsPermission.getDirDefault(), true);
-            Path probe = new Path(qualified, ".write-probe-" + UUID.randomUUID());
-            try (OutputStream s = fc.create(probe, EnumSet.of(CreateFlag.CREATE), Options.CreateOpts.createParent())) {
-                s.write(0);
-            }
-            fc.delete(probe, false);
-            return new ResultStore(fc, qualified);
+            return new ResultStore(new HadoopFolder(fc, qualified), qualified).probed();
         } catch (IOException | RuntimeException e) {
             if (e instanceof IllegalArgumentException iae && iae.getMessage().startsWith("--out")) {
                 throw iae;
@@ -88,9 +100,29 @@ public final class ResultStore {
                         + "): check that HDFS is running and that the URI names its namenode's host and port,"
                         + " e.g. hdfs://head:9000/results", e);
             }
-            throw new IllegalArgumentException("--out " + out + " cannot be written (" + e.getMessage()
+            throw new IllegalArgumentException("--out " + out + " cannot be written (" + describe(e)
                     + "): give a folder you can write to", e);
         }
+    }
+
+    private ResultStore probed() throws IOException {
+        String probe = ".write-probe-" + UUID.randomUUID();
+        folder.create(probe, new byte[] {0});
+        folder.delete(probe);
+        return this;
+    }
+
+    private static String describe(Exception e) {
+        // java.nio's messages are the bare path when the reason is the exception's type
+        if (e instanceof java.nio.file.FileSystemException f) {
+            String reason = f.getReason() != null ? f.getReason()
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e instanceof java.nio.file.NoSuchFileException ? "no such file or folder"
+                    : e instanceof java.nio.file.FileAlreadyExistsException ? "already exists"
+                    : "file system error";
+            return reason + ": " + f.getFile();
+        }
+        return e.getMessage();
     }
 
     /** The folder, fully qualified. */
@@ -111,7 +143,7 @@ public final class ResultStore {
     public void appendEpoch(RunResult run, EpochMetrics epoch) {
         Path csv = new Path(dir, CSV_NAME);
         try {
-            String existing = exists(csv) ? read(csv) : "";
+            String existing = folder.exists(CSV_NAME) ? text(CSV_NAME) : "";
             String header = String.join(",", CSV_HEADER);
             if (!existing.isEmpty() && !existing.startsWith(header + "\n")) {
                 throw new IllegalStateException(csv + " has another header than this version writes: move it away"
@@ -134,8 +166,8 @@ public final class ResultStore {
         try {
             String header = String.join(",", CSV_HEADER);
             StringBuilder text = new StringBuilder(header).append('\n');
-            if (exists(csv)) {
-                String existing = read(csv);
+            if (folder.exists(CSV_NAME)) {
+                String existing = text(CSV_NAME);
                 if (!existing.startsWith(header + "\n")) {
                     throw new IllegalStateException(csv + " has another header than this version writes: move it"
                             + " away or choose another --out folder");
@@ -158,12 +190,7 @@ public final class ResultStore {
     /** Names of the files in the folder. */
     public List<String> names() {
         try {
-            List<String> names = new ArrayList<>();
-            RemoteIterator<FileStatus> it = fc.listStatus(dir);
-            while (it.hasNext()) {
-                names.add(it.next().getPath().getName());
-            }
-            return names;
+            return folder.names();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dir, e);
         }
@@ -171,8 +198,8 @@ public final class ResultStore {
 
     /** The content of file {@code name} in the folder. */
     public byte[] readBytes(String name) {
-        try (InputStream in = fc.open(new Path(dir, name))) {
-            return in.readAllBytes();
+        try {
+            return folder.read(name);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + name + " in " + dir, e);
         }
@@ -181,7 +208,7 @@ public final class ResultStore {
     /** Deletes file {@code name} if it exists. */
     public void delete(String name) {
         try {
-            fc.delete(new Path(dir, name), false);
+            folder.delete(name);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot delete " + name + " in " + dir, e);
         }
@@ -242,26 +269,18 @@ public final class ResultStore {
         return s;
     }
 
-    private boolean exists(Path p) throws IOException {
-        return fc.util().exists(p);
+    private String text(String name) throws IOException {
+        return new String(folder.read(name), StandardCharsets.UTF_8);
     }
 
-    private String read(Path p) throws IOException {
-        try (InputStream in = fc.open(p)) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
-
+    /** Writes to a temporary name, then renames it over {@code name}. */
     private void writeAtomically(String name, byte[] content) throws IOException {
-        Path target = new Path(dir, name);
-        Path tmp = new Path(dir, "." + name + ".tmp-" + UUID.randomUUID());
-        try (OutputStream s = fc.create(tmp, EnumSet.of(CreateFlag.CREATE))) {
-            s.write(content);
-        }
+        String tmp = "." + name + ".tmp-" + UUID.randomUUID();
+        folder.create(tmp, content);
         try {
-            fc.rename(tmp, target, Options.Rename.OVERWRITE);
-        } catch (FileAlreadyExistsException | RuntimeException e) {
-            fc.delete(tmp, false);
+            folder.replace(tmp, name);
+        } catch (IOException | RuntimeException e) {
+            folder.delete(tmp);
             throw e;
         }
     }
@@ -271,6 +290,102 @@ public final class ResultStore {
             return URI.create(location);
         }
         return java.nio.file.Path.of(location).toAbsolutePath().normalize().toUri();
+    }
+
+    /** The files of the results folder, by name. */
+    private interface Folder {
+        boolean exists(String name) throws IOException;
+
+        byte[] read(String name) throws IOException;
+
+        /** Creates file {@code name}, which must not exist, with {@code content}. */
+        void create(String name, byte[] content) throws IOException;
+
+        /** Renames {@code from} to {@code to}, replacing {@code to} in one step. */
+        void replace(String from, String to) throws IOException;
+
+        /** Deletes file {@code name} if it exists. */
+        void delete(String name) throws IOException;
+
+        List<String> names() throws IOException;
+    }
+
+    /** A folder on a local disk, through {@code java.nio}: no external process. */
+    private record LocalFolder(java.nio.file.Path dir) implements Folder {
+        @Override
+        public boolean exists(String name) {
+            return Files.exists(dir.resolve(name));
+        }
+
+        @Override
+        public byte[] read(String name) throws IOException {
+            return Files.readAllBytes(dir.resolve(name));
+        }
+
+        @Override
+        public void create(String name, byte[] content) throws IOException {
+            Files.write(dir.resolve(name), content, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        }
+
+        @Override
+        public void replace(String from, String to) throws IOException {
+            Files.move(dir.resolve(from), dir.resolve(to), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        }
+
+        @Override
+        public void delete(String name) throws IOException {
+            Files.deleteIfExists(dir.resolve(name));
+        }
+
+        @Override
+        public List<String> names() throws IOException {
+            try (Stream<java.nio.file.Path> files = Files.list(dir)) {
+                return files.map(f -> f.getFileName().toString()).toList();
+            }
+        }
+    }
+
+    /** A folder on any Hadoop file system (HDFS), through its {@link FileContext}. */
+    private record HadoopFolder(FileContext fc, Path dir) implements Folder {
+        @Override
+        public boolean exists(String name) throws IOException {
+            return fc.util().exists(new Path(dir, name));
+        }
+
+        @Override
+        public byte[] read(String name) throws IOException {
+            try (InputStream in = fc.open(new Path(dir, name))) {
+                return in.readAllBytes();
+            }
+        }
+
+        @Override
+        public void create(String name, byte[] content) throws IOException {
+            try (OutputStream s = fc.create(new Path(dir, name), EnumSet.of(CreateFlag.CREATE))) {
+                s.write(content);
+            }
+        }
+
+        @Override
+        public void replace(String from, String to) throws IOException {
+            fc.rename(new Path(dir, from), new Path(dir, to), Options.Rename.OVERWRITE);
+        }
+
+        @Override
+        public void delete(String name) throws IOException {
+            fc.delete(new Path(dir, name), false);
+        }
+
+        @Override
+        public List<String> names() throws IOException {
+            List<String> names = new ArrayList<>();
+            RemoteIterator<FileStatus> it = fc.listStatus(dir);
+            while (it.hasNext()) {
+                names.add(it.next().getPath().getName());
+            }
+            return names;
+        }
     }
 
     /** Writes bytes to a stream; may throw IOException. */
