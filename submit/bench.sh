@@ -9,10 +9,12 @@
 #   collector's cycles, where 200 gave 2,723-3,379 images/s between runs of one build; whole epochs,
 #   plain and through Spark, are timed after three warm-up epochs, over which it compiles Spark's
 #   and DL4J's path)
-# Prints the project's figures, the peer's, and last one JSON line with train_img_per_s,
-# peer_train_img_per_s, ratio (project/peer), plain_epoch_img_per_s, spark_vs_plain (epochs through
-# Spark, gradient sharing at P=1, against plain epochs of the same images), spark_vs_plain_steps
-# (the same against train_img_per_s) and peak_rss_mb.
+# The project's side runs in three JVMs, one after the other: the training loop and inference,
+# plain epochs, and the four Spark runs. Prints each one's figures, the peer's, and last one JSON
+# line with train_img_per_s, peer_train_img_per_s, ratio (project/peer), plain_epoch_img_per_s,
+# spark_vs_plain (epochs through Spark, gradient sharing at P=1, against plain epochs of the same
+# images), spark_vs_plain_steps (the same against train_img_per_s) and peak_rss_mb (the largest
+# of the three processes).
 #
 # Variables:
 #   PEER_BENCH   the peer script (default: ../shared/peers/torch_squeezenet_bench.py beside the repository)
@@ -24,7 +26,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
-  sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -60,21 +62,36 @@ project_cmd=(env "OMP_NUM_THREADS=$threads" "$JAVA" "${JVM_FLAGS[@]}" "${extra_o
   --batch "$batch" --iters "$iters" --warmup "$warmup" --spark-images "$spark_images" --spark-epochs "$spark_epochs")
 peer_cmd=("$PYTHON" "$PEER_BENCH" --batch "$batch" --threads "$threads" --iters "$iters" --warmup "$warmup")
 
-project="$("${project_cmd[@]}" | tail -n 1)"
-echo "project: $project"
+# each part in a JVM of its own: none starts from the heap, compiled code or native caches another left
+parts=(steps)
+if ((spark_images > 0)); then
+  parts+=(plain-epochs spark)
+fi
+project=()
+for part in "${parts[@]}"; do
+  line="$("${project_cmd[@]}" --part "$part" | tail -n 1)"
+  echo "project ($part): $line"
+  project+=("$line")
+done
 peer="$("${peer_cmd[@]}" | tail -n 1)"
 echo "peer:    $peer"
 
-"$PYTHON" - "$project" "$peer" <<'PY'
+"$PYTHON" - "$peer" "${project[@]}" <<'PY'
 import json, sys
-project, peer = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-out = dict(project)
+peer, parts = json.loads(sys.argv[1]), [json.loads(a) for a in sys.argv[2:]]
+out = {}
+for p in parts:
+    out.update({k: v for k, v in p.items() if k != "peak_rss_mb"})
+# the largest of the processes: each part ran in one
+out["peak_rss_mb"] = max(p["peak_rss_mb"] for p in parts)
 out["peer"] = peer.get("peer")
 out["peer_torch"] = peer.get("torch")
 out["peer_train_img_per_s"] = peer["train_img_per_s"]
 out["peer_infer_img_per_s"] = peer["infer_img_per_s"]
-out["ratio"] = round(project["train_img_per_s"] / peer["train_img_per_s"], 3)
-out["infer_ratio"] = round(project["infer_img_per_s"] / peer["infer_img_per_s"], 3)
-out.setdefault("spark_vs_plain", None)
+out["ratio"] = round(out["train_img_per_s"] / peer["train_img_per_s"], 3)
+out["infer_ratio"] = round(out["infer_img_per_s"] / peer["infer_img_per_s"], 3)
+shared, plain = out.get("spark_shared_p1_img_per_s"), out.get("plain_epoch_img_per_s")
+out["spark_vs_plain"] = round(shared / plain, 3) if shared and plain else None
+out["spark_vs_plain_steps"] = round(shared / out["train_img_per_s"], 3) if shared else None
 print(json.dumps(out))
 PY

@@ -183,6 +183,12 @@ public final class Main implements Runnable {
                 description = "Spark master of the Spark part. Default: ${DEFAULT-VALUE}.")
         String master;
 
+        @Option(names = "--part", defaultValue = "all",
+                description = "What to measure: steps (training loop and inference), plain-epochs, spark (the four"
+                        + " Spark runs) or all of them in this JVM. submit/bench.sh runs each part in a JVM of its"
+                        + " own, so none starts from the heap another left. Default: ${DEFAULT-VALUE}.")
+        String part;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -192,6 +198,10 @@ public final class Main implements Runnable {
                 throw new IllegalArgumentException("--batch, --iters and --spark-epochs must be at least 1,"
                         + " --warmup and --spark-images at least 0");
             }
+            if (!List.of("all", "steps", "plain-epochs", "spark").contains(part)) {
+                throw new IllegalArgumentException("--part " + part + ": give steps, plain-epochs, spark or all");
+            }
+            boolean all = part.equals("all");
             ModelConfig model = ModelConfig.defaults();
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("model", "squeezenet-spark SqueezeNetV11");
@@ -203,21 +213,31 @@ public final class Main implements Runnable {
             // every native op on the threads asked for (OMP_NUM_THREADS), as the peer runs: libnd4j's
             // elementwise ops too, which otherwise take all cores (as training through Spark sets)
             NativeThreads.masterThreads(NativeThreads.teamSize());
-            double train = Throughput.plainTraining(model, batch, warmup, iters);
-            result.put("train_img_per_s", round(train));
-            result.put("infer_img_per_s", round(Throughput.plainInference(model, batch, warmup, iters)));
-            if (sparkImages > 0) {
+            double train = 0;
+            if (all || part.equals("steps")) {
+                train = Throughput.plainTraining(model, batch, warmup, iters);
+                result.put("train_img_per_s", round(train));
+                result.put("infer_img_per_s", round(Throughput.plainInference(model, batch, warmup, iters)));
+            }
+            if (sparkImages > 0 && !part.equals("steps")) {
                 Path work = Files.createTempDirectory("sqzspark-bench");
                 try {
                     Path data = Throughput.writeRandomCifar(work.resolve("cifar"), sparkImages, model.seed());
-                    double plainEpochs = Throughput.plainEpochs(model, batch, data, sparkEpochs);
-                    result.put("plain_epoch_img_per_s", round(plainEpochs));
-                    Map<String, Double> spark = Throughput.spark(model, batch, data, sparkEpochs, master, work);
-                    spark.forEach((k, v) -> result.put("spark_" + k + "_img_per_s", round(v)));
-                    // like for like: whole epochs of the same images, plain and through Spark; and
-                    // against the training loop on one minibatch above, as the peer measures
-                    result.put("spark_vs_plain", Math.round(spark.get("shared_p1") / plainEpochs * 1000) / 1000.0);
-                    result.put("spark_vs_plain_steps", Math.round(spark.get("shared_p1") / train * 1000) / 1000.0);
+                    if (all || part.equals("plain-epochs")) {
+                        result.put("plain_epoch_img_per_s", round(Throughput.plainEpochs(model, batch, data,
+                                sparkEpochs)));
+                    }
+                    if (all || part.equals("spark")) {
+                        Map<String, Double> spark = Throughput.spark(model, batch, data, sparkEpochs, master, work);
+                        spark.forEach((k, v) -> result.put("spark_" + k + "_img_per_s", round(v)));
+                    }
+                    if (all) {
+                        // like for like: whole epochs of the same images, plain and through Spark; and
+                        // against the training loop on one minibatch above, as the peer measures
+                        double shared = (Double) result.get("spark_shared_p1_img_per_s");
+                        result.put("spark_vs_plain", ratio(shared, (Double) result.get("plain_epoch_img_per_s")));
+                        result.put("spark_vs_plain_steps", ratio(shared, train));
+                    }
                 } finally {
                     deleteRecursively(work);
                 }
@@ -230,6 +250,10 @@ public final class Main implements Runnable {
 
         private static double round(double v) {
             return Math.round(v * 10) / 10.0;
+        }
+
+        private static double ratio(double a, double b) {
+            return Math.round(a / b * 1000) / 1000.0;
         }
 
         private static void deleteRecursively(Path dir) throws java.io.IOException {

@@ -78,12 +78,14 @@ final class Trainer {
         }
 
         long t = System.nanoTime();
-        JavaRDD<CifarImages> shares = CifarRdds.partitioned(sc, data.train(), config.partitions())
-                .persist(StorageLevel.MEMORY_ONLY());
-        shares.count();
-        JavaRDD<DataSet> test = evaluationSet(data.test(), config.evalBatch(), data);
+        List<CifarRdds.Shares> broadcasts = new ArrayList<>();
+        CifarRdds.Shares trainShares = CifarRdds.partitioned(sc, data.train(), config.partitions());
+        broadcasts.add(trainShares);
+        JavaRDD<CifarImages> shares = trainShares.rdd();
+        JavaRDD<DataSet> test = evaluationSet(data.test(), config.evalBatch(), data, broadcasts);
         JavaRDD<DataSet> lossSample = evaluationSet(
-                data.train().slice(0, Math.min(config.lossSample(), data.train().size())), config.evalBatch(), data);
+                data.train().slice(0, Math.min(config.lossSample(), data.train().size())), config.evalBatch(), data,
+                broadcasts);
         double partitionSeconds = seconds(t);
 
         t = System.nanoTime();
@@ -159,9 +161,9 @@ final class Trainer {
                 NativeThreads.shareProcessors(0);
             }
             tasks.close();
-            shares.unpersist(false);
             test.unpersist(false);
             lossSample.unpersist(false);
+            broadcasts.forEach(CifarRdds.Shares::close);
             master.deleteTempFiles(sc);
         }
         return result;
@@ -198,9 +200,13 @@ final class Trainer {
         }
     }
 
-    private JavaRDD<DataSet> evaluationSet(CifarImages images, int batch, TrainingData data) {
+    /** Minibatches of {@code images}, cached; their broadcasts are added to {@code broadcasts}. */
+    private JavaRDD<DataSet> evaluationSet(CifarImages images, int batch, TrainingData data,
+                                           List<CifarRdds.Shares> broadcasts) {
         int parts = Math.max(1, Math.min(sc.defaultParallelism(), images.size()));
-        JavaRDD<DataSet> set = CifarRdds.minibatches(CifarRdds.partitioned(sc, images, parts), batch, data.stats(), -1)
+        CifarRdds.Shares shares = CifarRdds.partitioned(sc, images, parts);
+        broadcasts.add(shares);
+        JavaRDD<DataSet> set = CifarRdds.minibatches(shares.rdd(), batch, data.stats(), -1)
                 .persist(StorageLevel.MEMORY_ONLY());
         set.count();
         return set;

@@ -5,13 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectOutputStream;
 import java.lang.reflect.Modifier;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.apache.spark.Partition;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
@@ -59,7 +64,7 @@ class CifarRddsTest {
     }
 
     private static List<List<DataSet>> minibatches(int parts, long seed) {
-        return CifarRdds.minibatches(CifarRdds.partitioned(sc, images, parts), BATCH, stats, seed).glom().collect();
+        return CifarRdds.minibatches(CifarRdds.partitioned(sc, images, parts).rdd(), BATCH, stats, seed).glom().collect();
     }
 
     @Test
@@ -79,6 +84,26 @@ class CifarRddsTest {
         }
         assertEquals(RECORDS, from);
         assertEquals(List.of(4, 4, 3), parts.get(0).stream().map(DataSet::numExamples).toList());
+    }
+
+    @Test
+    void tasksCarryNoRecordsTheSharesAreBroadcastAndClosingFreesThem() throws IOException {
+        CifarRdds.Shares shares = CifarRdds.partitioned(sc, images, 2);
+        JavaRDD<DataSet> batches = CifarRdds.minibatches(shares.rdd(), BATCH, stats, 3);
+        // what a task carries besides the stage's closure: its partition; 23 records are 70 KB
+        for (Partition p : batches.rdd().partitions()) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+                out.writeObject(p);
+            }
+            assertTrue(bytes.size() < 2048, "partition " + p.index() + ": " + bytes.size() + " bytes");
+        }
+        assertEquals(RECORDS, batches.map(DataSet::numExamples).reduce(Integer::sum));
+        assertEquals(2, shares.broadcasts().size());
+
+        shares.close();
+        SparkException e = assertThrows(SparkException.class, batches::count);
+        assertTrue(String.valueOf(e.getMessage()).contains("destroyed"), e.getMessage());
     }
 
     @Test

@@ -360,6 +360,12 @@ class MainTest {
     }
 
     @Test
+    void benchRejectsAnUnknownPartNamingTheParts() {
+        Outcome o = run("bench", "--part", "epochs");
+        assertRefused(o, Main.EXIT_USAGE, "--part epochs", "steps, plain-epochs, spark or all");
+    }
+
+    @Test
     void rejectsUnknownOptionPointingToHelp() throws Exception {
         Outcome o = train(synthetic(), "--epoch", "2");
         assertRefused(o, Main.EXIT_USAGE, "--epoch", "--epochs", "train --help");
