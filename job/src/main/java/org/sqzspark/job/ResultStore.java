@@ -76,17 +76,15 @@ public final class ResultStore {
             if ("file".equals(dir.toUri().getScheme())) {
                 java.nio.file.Path local = java.nio.file.Path.of(dir.toUri());
                 if (Files.exists(local) && !Files.isDirectory(local)) {
-                    throw new IllegalArgumentException("--out " + out + " is a file, not a folder: give a folder"
-                            + " for results");
+                    throw notAFolder(out);
                 }
                 Files.createDirectories(local);
                 return new ResultStore(new LocalFolder(local), dir).probed();
             }
-            Configuration conf = new Configuration(hadoopConf);
-            FileContext fc = FileContext.getFileContext(dir.toUri(), conf);
+            FileContext fc = FileContext.getFileContext(dir.toUri(), hadoopConf);
             Path qualified = fc.makeQualified(dir);
             if (fc.util().exists(qualified) && !fc.getFileStatus(qualified).isDirectory()) {
-                throw new IllegalArgumentException("--out " + out + " is a file, not a folder: give a folder for results");
+                throw notAFolder(out);
             }
             fc.mkdir(qualified, FsPermission.getDirDefault(), true);
             return new ResultStore(new HadoopFolder(fc, qualified), qualified).probed();
@@ -103,6 +101,10 @@ public final class ResultStore {
             throw new IllegalArgumentException("--out " + out + " cannot be written (" + describe(e)
                     + "): give a folder you can write to", e);
         }
+    }
+
+    private static IllegalArgumentException notAFolder(String out) {
+        return new IllegalArgumentException("--out " + out + " is a file, not a folder: give a folder for results");
     }
 
     private ResultStore probed() throws IOException {

@@ -39,22 +39,23 @@ final class SparkSetup {
             "local(\\[(\\*|\\d+)(\\s*,\\s*\\d+)?])?|local-cluster\\[.+]|spark://.+|yarn|k8s://.+|mesos://.+");
     private static final int MASTER_CONNECT_TIMEOUT_MS = 5_000;
     /**
-     * Hadoop client defaults, unless spark-conf or the user sets them: a namenode that does not
-     * answer fails the run in 15 s (5 s connect timeout, 2 retries) instead of Hadoop's 15 minutes
-     * (20 s, 45 retries). A refused connection already fails at once.
+     * Defaults, unless spark-conf or the user sets them.
+     * <ul>
+     *   <li>Hadoop's client: a namenode that does not answer fails the run in 15 s (5 s connect
+     *   timeout, 2 retries) instead of Hadoop's 15 minutes (20 s, 45 retries). A refused connection
+     *   already fails at once.</li>
+     *   <li>Task results up to 16 MB go to the driver with the task's status, not through the block
+     *   manager (Spark's default: 1 MB). A gradient-sharing task returns Adam's state, 5.9 MB, at
+     *   the end of every epoch; through the block manager the driver had it 24-270 ms after the task
+     *   ended (median 29-126 ms in two runs of 7 epochs), directly 14-190 ms (median 15-39 ms).
+     *   Spark caps it at {@code spark.rpc.message.maxSize} (128 MB).</li>
+     * </ul>
      */
-    private static final String[][] HADOOP_CLIENT_DEFAULTS = {
+    private static final String[][] DEFAULTS = {
         {"spark.hadoop.ipc.client.connect.timeout", "5000"},
         {"spark.hadoop.ipc.client.connect.max.retries.on.timeouts", "2"},
+        {"spark.task.maxDirectResultSize", "16m"},
     };
-    /**
-     * Task results up to this size go to the driver with the task's status, not through the block
-     * manager (Spark's default: 1 MB). A gradient-sharing task returns Adam's state, 5.9 MB, at the
-     * end of every epoch; through the block manager the driver had it 24-270 ms after the task
-     * ended (median 29-126 ms in two runs of 7 epochs), directly 14-190 ms (median 15-39 ms).
-     * Spark caps it at {@code spark.rpc.message.maxSize} (128 MB).
-     */
-    static final String[] DIRECT_RESULT_SIZE = {"spark.task.maxDirectResultSize", "16m"};
     /** Spark's list of plugins; {@link NativeThreadsPlugin} is added to whatever it holds. */
     static final String PLUGINS = "spark.plugins";
     private static final Logger log = LoggerFactory.getLogger(SparkSetup.class);
@@ -70,10 +71,9 @@ final class SparkSetup {
         } else if (!conf.contains("spark.master")) {
             conf.setMaster(EMBEDDED_MASTER);
         }
-        for (String[] setting : HADOOP_CLIENT_DEFAULTS) {
+        for (String[] setting : DEFAULTS) {
             conf.setIfMissing(setting[0], setting[1]);
         }
-        conf.setIfMissing(DIRECT_RESULT_SIZE[0], DIRECT_RESULT_SIZE[1]);
         String plugins = conf.get(PLUGINS, "").trim();
         if (!List.of(plugins.split("\\s*,\\s*")).contains(NativeThreadsPlugin.class.getName())) {
             conf.set(PLUGINS, plugins.isEmpty() ? NativeThreadsPlugin.class.getName()

@@ -79,9 +79,8 @@ final class Trainer {
 
         long t = System.nanoTime();
         List<CifarRdds.Shares> broadcasts = new ArrayList<>();
-        CifarRdds.Shares trainShares = CifarRdds.partitioned(sc, data.train(), config.partitions());
-        broadcasts.add(trainShares);
-        JavaRDD<CifarImages> shares = trainShares.rdd();
+        CifarRdds.Shares shares = CifarRdds.partitioned(sc, data.train(), config.partitions());
+        broadcasts.add(shares);
         JavaRDD<DataSet> test = evaluationSet(data.test(), config.evalBatch(), data, broadcasts);
         JavaRDD<DataSet> lossSample = evaluationSet(
                 data.train().slice(0, Math.min(config.lossSample(), data.train().size())), config.evalBatch(), data,
@@ -113,7 +112,7 @@ final class Trainer {
             for (int epoch = epochs.size() + 1; epoch <= config.epochs(); epoch++) {
                 t = System.nanoTime();
                 Nd4j.getRandom().setSeed(config.model().seed() + epoch);
-                JavaRDD<DataSet> epochData = CifarRdds.minibatches(shares, config.batchPerReplica(), data.stats(),
+                JavaRDD<DataSet> epochData = CifarRdds.minibatches(shares.rdd(), config.batchPerReplica(), data.stats(),
                         config.model().seed() + epoch);
                 int stepsBefore = (epoch - 1) * steps;
                 String lost = tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore));
