@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.IntConsumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -282,6 +283,11 @@ public final class Main implements Runnable {
      * the results folder are kept and unfinished ones continue from their checkpoints.
      */
     static List<RunResult> execute(List<TrainConfig> configs, boolean resume) {
+        return execute(configs, resume, epoch -> { });
+    }
+
+    /** As {@link #execute(List, boolean)}, calling {@code afterEpoch} as {@link Trainer} says. */
+    static List<RunResult> execute(List<TrainConfig> configs, boolean resume, IntConsumer afterEpoch) {
         TrainConfig first = configs.get(0);
         SparkSetup.checkMaster(first.master());
         SparkConf sparkConf = SparkSetup.conf(first.master());
@@ -293,7 +299,7 @@ public final class Main implements Runnable {
         ResultStore store = ResultStore.open(first.out(), hadoopConf);
         JavaSparkContext sc = SparkSetup.start(sparkConf);
         try {
-            Trainer trainer = new Trainer(sc, store);
+            Trainer trainer = new Trainer(sc, store, afterEpoch);
             List<RunResult> results = new ArrayList<>();
             for (TrainConfig config : configs) {
                 results.add(trainer.run(config, data, resume));

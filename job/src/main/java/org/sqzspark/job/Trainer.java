@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.IntConsumer;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.storage.StorageLevel;
@@ -33,10 +34,16 @@ final class Trainer {
 
     private final JavaSparkContext sc;
     private final ResultStore store;
+    private final IntConsumer afterEpoch;
 
-    Trainer(JavaSparkContext sc, ResultStore store) {
+    /**
+     * {@code afterEpoch} is called on the driver with each epoch's number once its results and
+     * checkpoint are written; its time counts in neither the epoch's fit nor its evaluation.
+     */
+    Trainer(JavaSparkContext sc, ResultStore store, IntConsumer afterEpoch) {
         this.sc = sc;
         this.store = store;
+        this.afterEpoch = afterEpoch;
     }
 
     /**
@@ -146,6 +153,7 @@ final class Trainer {
                         "P=%d epoch %d/%d: test accuracy %.2f%%, train loss %.4f, %.1f s, %.0f images/s",
                         config.partitions(), epoch, config.epochs(), 100 * accuracy, loss, fit,
                         metrics.imagesPerSecond()));
+                afterEpoch.accept(epoch);
             }
             ComputationGraph trained = sparkNet.getNetwork();
             store.write(ResultStore.modelName(runId), out -> ModelSerializer.writeModel(trained, out, true));
