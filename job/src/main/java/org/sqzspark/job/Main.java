@@ -2,6 +2,7 @@ package org.sqzspark.job;
 
 import java.io.PrintWriter;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -175,7 +176,7 @@ public final class Main implements Runnable {
                 description = "Training images per epoch (0 skips the epochs). Default: ${DEFAULT-VALUE}.")
         int sparkImages;
 
-        @Option(names = "--spark-epochs", defaultValue = "3",
+        @Option(names = "--spark-epochs", defaultValue = "5",
                 description = "Timed epochs, plain and through Spark, after " + Throughput.WARMUP_EPOCHS
                         + " warm-up epochs. Default: ${DEFAULT-VALUE}.")
         int sparkEpochs;
@@ -185,9 +186,11 @@ public final class Main implements Runnable {
         String master;
 
         @Option(names = "--part", defaultValue = "all",
-                description = "What to measure: steps (training loop and inference), plain-epochs, spark (the four"
-                        + " Spark runs) or all of them in this JVM. submit/bench.sh runs each part in a JVM of its"
-                        + " own, so none starts from the heap another left. Default: ${DEFAULT-VALUE}.")
+                description = "What to measure: steps (training loop and inference), spark (the four Spark runs;"
+                        + " the first takes turns with plain epochs in a JVM it starts) or all in this JVM."
+                        + " submit/bench.sh runs each part in a JVM of its own, so neither starts from the heap"
+                        + " the other left. plain-epochs: that other JVM's side, one plain epoch for each epoch"
+                        + " number read from standard input. Default: ${DEFAULT-VALUE}.")
         String part;
 
         @CommandLine.Spec
@@ -199,8 +202,8 @@ public final class Main implements Runnable {
                 throw new IllegalArgumentException("--batch, --iters and --spark-epochs must be at least 1,"
                         + " --warmup and --spark-images at least 0");
             }
-            if (!List.of("all", "steps", "plain-epochs", "spark").contains(part)) {
-                throw new IllegalArgumentException("--part " + part + ": give steps, plain-epochs, spark or all");
+            if (!List.of("all", "steps", "spark", "plain-epochs").contains(part)) {
+                throw new IllegalArgumentException("--part " + part + ": give steps, spark, plain-epochs or all");
             }
             boolean all = part.equals("all");
             ModelConfig model = ModelConfig.defaults();
@@ -214,7 +217,11 @@ public final class Main implements Runnable {
             // every native op on the threads asked for (OMP_NUM_THREADS), as the peer runs: libnd4j's
             // elementwise ops too, which otherwise take all cores (as training through Spark sets)
             NativeThreads.masterThreads(NativeThreads.teamSize());
+            if (part.equals("plain-epochs")) {
+                return servePlainEpochs(model);
+            }
             double train = 0;
+            double plainPeakRssMb = -1;
             if (all || part.equals("steps")) {
                 train = Throughput.plainTraining(model, batch, warmup, iters);
                 result.put("train_img_per_s", round(train));
@@ -224,37 +231,52 @@ public final class Main implements Runnable {
                 Path work = Files.createTempDirectory("sqzspark-bench");
                 try {
                     Path data = Throughput.writeRandomCifar(work.resolve("cifar"), sparkImages, model.seed());
-                    if (all || part.equals("plain-epochs")) {
-                        result.put("plain_epoch_img_per_s", round(Throughput.plainEpochs(model, batch, data,
-                                sparkEpochs)));
-                    }
                     if (all || part.equals("spark")) {
-                        Map<String, Double> spark = Throughput.spark(model, batch, data, sparkEpochs, master, work);
-                        spark.forEach((k, v) -> result.put("spark_" + k + "_img_per_s", round(v)));
+                        Throughput.SparkFigures spark = Throughput.spark(model, batch, data, sparkImages, sparkEpochs,
+                                master, work);
+                        spark.imagesPerSecond().forEach((k, v) -> result.put("spark_" + k + "_img_per_s", round(v)));
+                        // like for like: whole epochs of the same images, plain and through Spark, taken in turn
+                        result.put("plain_epoch_img_per_s", round(spark.plainImagesPerSecond(sparkImages)));
+                        result.put("spark_vs_plain", ratio(spark.sparkVsPlain()));
+                        result.put("spark_vs_plain_by_epoch", spark.sparkVsPlainByEpoch().stream().map(Bench::ratio).toList());
+                        plainPeakRssMb = spark.plainPeakRssMb();
                     }
                     if (all) {
-                        // like for like: whole epochs of the same images, plain and through Spark; and
                         // against the training loop on one minibatch above, as the peer measures
-                        double shared = (Double) result.get("spark_shared_p1_img_per_s");
-                        result.put("spark_vs_plain", ratio(shared, (Double) result.get("plain_epoch_img_per_s")));
-                        result.put("spark_vs_plain_steps", ratio(shared, train));
+                        result.put("spark_vs_plain_steps",
+                                ratio((Double) result.get("spark_shared_p1_img_per_s") / train));
                     }
                 } finally {
                     deleteRecursively(work);
                 }
             }
-            result.put("peak_rss_mb", round(Throughput.peakRssMb()));
+            // the largest process: this one, or the plain epochs' JVM it started
+            result.put("peak_rss_mb", round(Math.max(Throughput.peakRssMb(), plainPeakRssMb)));
             spec.commandLine().getOut().println(new ObjectMapper().writeValueAsString(result));
             spec.commandLine().getOut().flush();
             return 0;
+        }
+
+        /** The plain epochs' side of {@code --part spark}: see {@link Throughput.PlainEpochsProcess}. */
+        private int servePlainEpochs(ModelConfig model) throws java.io.IOException {
+            Path work = Files.createTempDirectory("sqzspark-bench-plain");
+            try {
+                Path data = Throughput.writeRandomCifar(work.resolve("cifar"), sparkImages, model.seed());
+                Throughput.PlainEpochsProcess.serve(new Throughput.PlainEpochs(model, batch, data),
+                        new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)),
+                        spec.commandLine().getOut());
+                return 0;
+            } finally {
+                deleteRecursively(work);
+            }
         }
 
         private static double round(double v) {
             return Math.round(v * 10) / 10.0;
         }
 
-        private static double ratio(double a, double b) {
-            return Math.round(a / b * 1000) / 1000.0;
+        private static double ratio(double r) {
+            return Math.round(r * 1000) / 1000.0;
         }
 
         private static void deleteRecursively(Path dir) throws java.io.IOException {

@@ -1,16 +1,25 @@
 package org.sqzspark.job;
 
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.deeplearning4j.datasets.iterator.AsyncDataSetIterator;
 import org.deeplearning4j.datasets.iterator.ExistingDataSetIterator;
@@ -33,8 +42,12 @@ import org.sqzspark.model.SqueezeNetV11;
  */
 final class Throughput {
 
-    /** Untimed epochs before the timed ones, plain and through Spark. */
-    static final int WARMUP_EPOCHS = 3;
+    /**
+     * Untimed epochs before the timed ones, plain and through Spark. Through Spark the fourth epoch
+     * of 128 steps still took 2.6-3.5 s, against 2.2-2.8 s for the fifth to the eighth (four runs,
+     * two threads), while the plain fit was steady from its fourth.
+     */
+    static final int WARMUP_EPOCHS = 5;
     /** Minibatches decoded ahead of the one in training, as each replica's iterator does. */
     private static final int PREFETCH = 2;
 
@@ -71,48 +84,204 @@ final class Throughput {
     /**
      * Training images/s through Spark local mode, over whole epochs after {@value #WARMUP_EPOCHS}
      * warm-up epochs (the JVM compiles Spark's and DL4J's training path over the first ones),
-     * for each training master and P in {1, 2}: keys like {@code shared_p1}.
+     * for each training master and P in {1, 2}: keys like {@code shared_p1}. Gradient sharing at
+     * P=1 takes turns with plain epochs of the same images in a JVM of their own
+     * ({@link PlainEpochsProcess}), one after each of its epochs.
      */
-    static Map<String, Double> spark(ModelConfig model, int batch, Path data, int epochs, String master, Path work) {
+    static SparkFigures spark(ModelConfig model, int batch, Path data, int images, int epochs, String master,
+                              Path work) throws IOException {
         Map<String, Double> out = new LinkedHashMap<>();
+        List<Double> plainSeconds = new ArrayList<>();
+        List<Double> sharedSeconds = new ArrayList<>();
+        double plainPeakRssMb = -1;
         for (TrainingMasterKind kind : TrainingMasterKind.values()) {
             for (int p = 1; p <= 2; p++) {
                 TrainConfig config = new TrainConfig(data.toString(), false, work.resolve("out").toString(), master, p,
                         WARMUP_EPOCHS + epochs, batch, 0, kind, 1, TrainConfig.DEFAULT_THRESHOLD, 100, TrainConfig.DEFAULT_EVAL_BATCH,
                         LrScaling.NONE, 0, 0, model);
-                RunResult run = Main.execute(List.of(config)).get(0);
+                boolean baseline = kind == TrainingMasterKind.SHARED && p == 1;
+                RunResult run;
+                try (PlainEpochsProcess plain = baseline ? new PlainEpochsProcess(batch, images) : null) {
+                    run = Main.execute(List.of(config), false, epoch -> {
+                        if (plain != null) {
+                            double s = plain.epoch(epoch);
+                            if (epoch > WARMUP_EPOCHS) {
+                                plainSeconds.add(s);
+                            }
+                        }
+                    }).get(0);
+                    if (plain != null) {
+                        plainPeakRssMb = plain.finish();
+                    }
+                }
                 double fit = 0;
                 for (EpochMetrics e : run.epochs().subList(WARMUP_EPOCHS, run.epochs().size())) {
                     fit += e.fitSeconds();
+                    if (baseline) {
+                        sharedSeconds.add(e.fitSeconds());
+                    }
                 }
                 out.put(kind + "_p" + p, (double) run.trainImages() * epochs / fit);
             }
         }
-        return out;
+        return new SparkFigures(out, plainSeconds, sharedSeconds, plainPeakRssMb);
     }
 
     /**
-     * Images/s of whole epochs of a plain single-JVM fit over the training images in {@code data},
-     * after {@value #WARMUP_EPOCHS} warm-up epochs: the baseline of the epochs through Spark. Each
-     * epoch is reshuffled and decoded minibatch by minibatch as a replica's partition is
-     * ({@link CifarRdds#decode}), behind a prefetching iterator as DL4J puts behind each replica's.
+     * Images/s through Spark by master and P; the seconds of each timed epoch of the plain fit and
+     * of gradient sharing at P=1, in the order they alternated; the plain fit's peak RSS.
      */
-    static double plainEpochs(ModelConfig model, int batch, Path data, int epochs) {
-        CifarImages train = CifarReader.readTrain(CifarLayout.resolve(data.toString(), new Configuration()), 0)
-                .shuffled(model.seed());
-        ChannelStats stats = ChannelStats.of(train);
-        ComputationGraph net = SqueezeNetV11.build(model);
-        double seconds = 0;
-        for (int epoch = 1; epoch <= WARMUP_EPOCHS + epochs; epoch++) {
+    record SparkFigures(Map<String, Double> imagesPerSecond, List<Double> plainSeconds, List<Double> sharedSeconds,
+                        double plainPeakRssMb) {
+
+        /** Gradient sharing at P=1 against the plain fit: the ratio of their summed epoch times. */
+        double sparkVsPlain() {
+            return sum(plainSeconds) / sum(sharedSeconds);
+        }
+
+        /** The same, epoch by epoch. */
+        List<Double> sparkVsPlainByEpoch() {
+            List<Double> r = new ArrayList<>();
+            for (int i = 0; i < Math.min(plainSeconds.size(), sharedSeconds.size()); i++) {
+                r.add(plainSeconds.get(i) / sharedSeconds.get(i));
+            }
+            return r;
+        }
+
+        /** Images/s of the plain fit's timed epochs. */
+        double plainImagesPerSecond(int imagesPerEpoch) {
+            return imagesPerEpoch * plainSeconds.size() / sum(plainSeconds);
+        }
+
+        private static double sum(List<Double> xs) {
+            return xs.stream().mapToDouble(Double::doubleValue).sum();
+        }
+    }
+
+    /**
+     * Whole epochs of a plain single-JVM fit over the training images in {@code data}: the baseline
+     * of the epochs through Spark. Each epoch is reshuffled and decoded minibatch by minibatch as a
+     * replica's partition is ({@link CifarRdds#decode}), behind a prefetching iterator as DL4J puts
+     * behind each replica's.
+     */
+    static final class PlainEpochs {
+        private final ModelConfig model;
+        private final int batch;
+        private final CifarImages train;
+        private final ChannelStats stats;
+        private final ComputationGraph net;
+
+        PlainEpochs(ModelConfig model, int batch, Path data) {
+            this.model = model;
+            this.batch = batch;
+            this.train = CifarReader.readTrain(CifarLayout.resolve(data.toString(), new Configuration()), 0)
+                    .shuffled(model.seed());
+            this.stats = ChannelStats.of(train);
+            this.net = SqueezeNetV11.build(model);
+        }
+
+        /** Trains epoch {@code epoch} (its shuffle); its seconds. */
+        double epoch(int epoch) {
             Iterator<DataSet> minibatches = CifarRdds.decode(List.of(train).iterator(), 0, batch, stats,
                     model.seed() + epoch);
             long t = System.nanoTime();
             net.fit(new AsyncDataSetIterator(new ExistingDataSetIterator(minibatches), PREFETCH, true));
-            if (epoch > WARMUP_EPOCHS) {
-                seconds += (System.nanoTime() - t) / 1e9;
+            return (System.nanoTime() - t) / 1e9;
+        }
+    }
+
+    /**
+     * {@link PlainEpochs} in a JVM of their own, started with this one's Java command, options and
+     * class path ({@code bench --part plain-epochs}), training one epoch whenever asked. The plain
+     * epochs and the epochs through Spark take turns: each side keeps its own heap, collector and
+     * compiled code, as two separate runs would, and both meet the machine as it is in the same
+     * minute. Runs made one after the other cannot be compared to within 10%: this machine's speed
+     * drifts by 10-20% between them.
+     */
+    static final class PlainEpochsProcess implements AutoCloseable {
+        /** Reply to an epoch number on standard input: the epoch's seconds. */
+        static final String EPOCH_REPLY = "plain-epoch-seconds ";
+        /** Last line, once standard input ends: the process's peak RSS. */
+        static final String RSS_REPLY = "plain-peak-rss-mb ";
+
+        private final Process process;
+        private final BufferedWriter requests;
+        private final BufferedReader replies;
+
+        PlainEpochsProcess(int batch, int images) throws IOException {
+            List<String> command = new ArrayList<>();
+            command.add(ProcessHandle.current().info().command()
+                    .orElseThrow(() -> new IOException("cannot tell this JVM's java command to start the plain epochs")));
+            command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench",
+                    "--part", "plain-epochs", "--batch", String.valueOf(batch), "--spark-images", String.valueOf(images)));
+            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            requests = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
+            replies = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        }
+
+        /** Trains epoch {@code epoch} there; its seconds. */
+        double epoch(int epoch) {
+            try {
+                requests.write(epoch + "\n");
+                requests.flush();
+                return Double.parseDouble(reply(EPOCH_REPLY));
+            } catch (IOException e) {
+                throw new UncheckedIOException("the plain epochs' JVM stopped answering", e);
             }
         }
-        return (double) train.size() * epochs / seconds;
+
+        /** Ends the process; its peak RSS in MB. */
+        double finish() {
+            try {
+                requests.close();
+                return Double.parseDouble(reply(RSS_REPLY));
+            } catch (IOException e) {
+                throw new UncheckedIOException("the plain epochs' JVM stopped answering", e);
+            }
+        }
+
+        private String reply(String prefix) throws IOException {
+            for (String line; (line = replies.readLine()) != null; ) {
+                if (line.startsWith(prefix)) {
+                    return line.substring(prefix.length()).trim();
+                }
+                System.err.println(line);
+            }
+            throw new IOException("the plain epochs' JVM exited with no '" + prefix.trim() + "' line");
+        }
+
+        @Override
+        public void close() {
+            try {
+                requests.close();
+            } catch (IOException e) {
+                // the process is gone already
+            }
+            try {
+                if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /**
+         * The other side: reads epoch numbers from standard input, one per line, trains each and
+         * answers with its seconds; at the end of input, answers with the peak RSS.
+         */
+        static void serve(PlainEpochs plain, BufferedReader in, PrintWriter out) throws IOException {
+            for (String line; (line = in.readLine()) != null; ) {
+                if (!line.isBlank()) {
+                    out.println(EPOCH_REPLY + plain.epoch(Integer.parseInt(line.trim())));
+                    out.flush();
+                }
+            }
+            out.println(RSS_REPLY + peakRssMb());
+            out.flush();
+        }
     }
 
     /** Peak resident set size of this process in MB (VmHWM), or -1 where /proc is absent. */

@@ -362,7 +362,7 @@ class MainTest {
     @Test
     void benchRejectsAnUnknownPartNamingTheParts() {
         Outcome o = run("bench", "--part", "epochs");
-        assertRefused(o, Main.EXIT_USAGE, "--part epochs", "steps, plain-epochs, spark or all");
+        assertRefused(o, Main.EXIT_USAGE, "--part epochs", "steps, spark, plain-epochs or all");
     }
 
     @Test
