@@ -1,5 +1,8 @@
 package org.sqzspark.job;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
@@ -193,6 +196,10 @@ public final class Main implements Runnable {
                         + " number read from standard input. Default: ${DEFAULT-VALUE}.")
         String part;
 
+        @Option(names = "--plain-data", hidden = true,
+                description = "With --part plain-epochs: the CIFAR-10 folder of the Spark runs' images.")
+        Path plainData;
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -232,8 +239,7 @@ public final class Main implements Runnable {
                 try {
                     Path data = Throughput.writeRandomCifar(work.resolve("cifar"), sparkImages, model.seed());
                     if (all || part.equals("spark")) {
-                        Throughput.SparkFigures spark = Throughput.spark(model, batch, data, sparkImages, sparkEpochs,
-                                master, work);
+                        Throughput.SparkFigures spark = Throughput.spark(model, batch, data, sparkEpochs, master, work);
                         spark.imagesPerSecond().forEach((k, v) -> result.put("spark_" + k + "_img_per_s", round(v)));
                         // like for like: whole epochs of the same images, plain and through Spark, taken in turn
                         result.put("plain_epoch_img_per_s", round(spark.plainImagesPerSecond(sparkImages)));
@@ -258,17 +264,15 @@ public final class Main implements Runnable {
         }
 
         /** The plain epochs' side of {@code --part spark}: see {@link Throughput.PlainEpochsProcess}. */
-        private int servePlainEpochs(ModelConfig model) throws java.io.IOException {
-            Path work = Files.createTempDirectory("sqzspark-bench-plain");
-            try {
-                Path data = Throughput.writeRandomCifar(work.resolve("cifar"), sparkImages, model.seed());
-                Throughput.PlainEpochsProcess.serve(new Throughput.PlainEpochs(model, batch, data),
-                        new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)),
-                        spec.commandLine().getOut());
-                return 0;
-            } finally {
-                deleteRecursively(work);
+        private int servePlainEpochs(ModelConfig model) throws IOException {
+            if (plainData == null) {
+                throw new IllegalArgumentException("--part plain-epochs trains on the images of --plain-data DIR,"
+                        + " which --part spark gives it: run --part spark or all");
             }
+            Throughput.PlainEpochsProcess.serve(new Throughput.PlainEpochs(model, batch, plainData),
+                    new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
+                    spec.commandLine().getOut());
+            return 0;
         }
 
         private static double round(double v) {
@@ -279,7 +283,7 @@ public final class Main implements Runnable {
             return Math.round(r * 1000) / 1000.0;
         }
 
-        private static void deleteRecursively(Path dir) throws java.io.IOException {
+        private static void deleteRecursively(Path dir) throws IOException {
             try (var paths = Files.walk(dir)) {
                 for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);

@@ -88,8 +88,8 @@ final class Throughput {
      * P=1 takes turns with plain epochs of the same images in a JVM of their own
      * ({@link PlainEpochsProcess}), one after each of its epochs.
      */
-    static SparkFigures spark(ModelConfig model, int batch, Path data, int images, int epochs, String master,
-                              Path work) throws IOException {
+    static SparkFigures spark(ModelConfig model, int batch, Path data, int epochs, String master, Path work)
+            throws IOException {
         Map<String, Double> out = new LinkedHashMap<>();
         List<Double> plainSeconds = new ArrayList<>();
         List<Double> sharedSeconds = new ArrayList<>();
@@ -99,20 +99,20 @@ final class Throughput {
                 TrainConfig config = new TrainConfig(data.toString(), false, work.resolve("out").toString(), master, p,
                         WARMUP_EPOCHS + epochs, batch, 0, kind, 1, TrainConfig.DEFAULT_THRESHOLD, 100, TrainConfig.DEFAULT_EVAL_BATCH,
                         LrScaling.NONE, 0, 0, model);
-                boolean baseline = kind == TrainingMasterKind.SHARED && p == 1;
                 RunResult run;
-                try (PlainEpochsProcess plain = baseline ? new PlainEpochsProcess(batch, images) : null) {
-                    run = Main.execute(List.of(config), false, epoch -> {
-                        if (plain != null) {
+                boolean baseline = kind == TrainingMasterKind.SHARED && p == 1;
+                if (baseline) {
+                    try (PlainEpochsProcess plain = new PlainEpochsProcess(batch, data)) {
+                        run = Main.execute(List.of(config), false, epoch -> {
                             double s = plain.epoch(epoch);
                             if (epoch > WARMUP_EPOCHS) {
                                 plainSeconds.add(s);
                             }
-                        }
-                    }).get(0);
-                    if (plain != null) {
+                        }).get(0);
                         plainPeakRssMb = plain.finish();
                     }
+                } else {
+                    run = Main.execute(List.of(config)).get(0);
                 }
                 double fit = 0;
                 for (EpochMetrics e : run.epochs().subList(WARMUP_EPOCHS, run.epochs().size())) {
@@ -192,10 +192,10 @@ final class Throughput {
 
     /**
      * {@link PlainEpochs} in a JVM of their own, started with this one's Java command, options and
-     * class path ({@code bench --part plain-epochs}), training one epoch whenever asked. The plain
-     * epochs and the epochs through Spark take turns: each side keeps its own heap, collector and
-     * compiled code, as two separate runs would, and both meet the machine as it is in the same
-     * minute. Runs made one after the other cannot be compared to within 10%: this machine's speed
+     * class path ({@code bench --part plain-epochs}), training one epoch of the same images whenever
+     * asked. The plain epochs and the epochs through Spark take turns: each side keeps its own heap,
+     * collector and compiled code, as two separate runs would, and both meet the machine as it is in
+     * the same minute. Runs made one after the other cannot be compared to within 10%: this machine's speed
      * drifts by 10-20% between them.
      */
     static final class PlainEpochsProcess implements AutoCloseable {
@@ -208,13 +208,13 @@ final class Throughput {
         private final BufferedWriter requests;
         private final BufferedReader replies;
 
-        PlainEpochsProcess(int batch, int images) throws IOException {
+        PlainEpochsProcess(int batch, Path data) throws IOException {
             List<String> command = new ArrayList<>();
             command.add(ProcessHandle.current().info().command()
                     .orElseThrow(() -> new IOException("cannot tell this JVM's java command to start the plain epochs")));
             command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench",
-                    "--part", "plain-epochs", "--batch", String.valueOf(batch), "--spark-images", String.valueOf(images)));
+                    "--part", "plain-epochs", "--batch", String.valueOf(batch), "--plain-data", data.toString()));
             process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             requests = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
             replies = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));

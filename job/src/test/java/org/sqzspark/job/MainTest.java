@@ -366,6 +366,12 @@ class MainTest {
     }
 
     @Test
+    void benchPlainEpochsWithoutTheirImagesIsRefused() {
+        Outcome o = run("bench", "--part", "plain-epochs");
+        assertRefused(o, Main.EXIT_USAGE, "--part plain-epochs", "--plain-data", "run --part spark or all");
+    }
+
+    @Test
     void rejectsUnknownOptionPointingToHelp() throws Exception {
         Outcome o = train(synthetic(), "--epoch", "2");
         assertRefused(o, Main.EXIT_USAGE, "--epoch", "--epochs", "train --help");
