@@ -82,6 +82,21 @@ final class CifarRdds {
     }
 
     /**
+     * The minibatches of each of {@code parts} partitions of {@code images}, in the driver: the same
+     * shares as {@link #partitioned} and the same minibatches, in the same order, as
+     * {@link #minibatches} decodes from them.
+     */
+    static List<Iterator<DataSet>> partitionsInDriver(CifarImages images, int parts, int batch, ChannelStats stats,
+                                                      long shuffleSeed) {
+        PartitionPlan plan = PartitionPlan.of(images.size(), parts);
+        List<Iterator<DataSet>> out = new ArrayList<>(parts);
+        for (int p = 0; p < parts; p++) {
+            out.add(decode(List.of(images.slice(plan.start(p), plan.end(p))).iterator(), p, batch, stats, shuffleSeed));
+        }
+        return out;
+    }
+
+    /**
      * The partition's minibatches, each encoded only when the consumer asks for it: a partition
      * never holds more than one decoded minibatch at a time, however large its share.
      */

@@ -9,12 +9,14 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 import scala.Tuple2;
 
 /**
- * Mean loss of a network over an RDD of minibatches, computed on the executors (dropout off).
+ * Mean cross-entropy of a network over an RDD of minibatches, computed on the executors (dropout off).
  *
  * <p>DL4J's {@code SparkComputationGraph.calculateScore} broadcasts the driver's live parameter
  * array; in local mode the executors then share that very array, and the next gradient-sharing
@@ -25,7 +27,14 @@ final class LossScorer {
     private LossScorer() {
     }
 
-    /** Mean per-example loss of {@code net} over {@code data}. */
+    /** Smallest probability taken into the logarithm, as DL4J's softmax cross-entropy clips it. */
+    private static final double MIN_PROBABILITY = 1e-10;
+
+    /**
+     * Mean per-example cross-entropy of {@code net} over {@code data}: the loss alone, without the
+     * L2 penalty that DL4J's {@code score} adds (with weight decay 5e-4 that was about 1.4 of the 3.8
+     * reported after the first epoch).
+     */
     static double meanLoss(JavaSparkContext sc, ComputationGraph net, JavaRDD<DataSet> data) {
         Broadcast<String> conf = sc.broadcast(net.getConfiguration().toJson());
         Broadcast<byte[]> params;
@@ -46,9 +55,8 @@ final class LossScorer {
                 long n = 0;
                 while (batches.hasNext()) {
                     DataSet batch = batches.next();
-                    int size = batch.numExamples();
-                    sum += copy.score(batch, false) * size;
-                    n += size;
+                    sum += crossEntropySum(copy.outputSingle(false, batch.getFeatures()), batch.getLabels());
+                    n += batch.numExamples();
                 }
                 out.add(new Tuple2<>(sum, n));
                 return out.iterator();
@@ -58,5 +66,11 @@ final class LossScorer {
             conf.unpersist(false);
             params.unpersist(false);
         }
+    }
+
+    /** Summed cross-entropy of softmax outputs against one-hot labels. */
+    static double crossEntropySum(INDArray probabilities, INDArray labels) {
+        INDArray clipped = Transforms.max(probabilities, MIN_PROBABILITY, true);
+        return -Transforms.log(clipped, false).muli(labels).sumNumber().doubleValue();
     }
 }

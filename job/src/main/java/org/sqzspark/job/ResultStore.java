@@ -47,7 +47,7 @@ public final class ResultStore {
             "test_accuracy", "train_loss", "fit_seconds", "eval_seconds", "images_per_second", "elapsed_seconds",
             "load_seconds", "partition_seconds", "master", "java_version", "os_arch", "driver_cores",
             "spark_version", "dl4j_version", "nd4j_backend", "nd4j_platform", "lr_scaling", "warmup_epochs",
-            "fixed_global_batch", "peak_learning_rate", "warmup_steps");
+            "fixed_global_batch", "peak_learning_rate", "warmup_steps", "execution", "arithmetic");
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -250,7 +250,7 @@ public final class ResultStore {
                 num(run.partitionSeconds()), csvText(env.master()), csvText(env.javaVersion()), env.osArch(),
                 num(env.driverCores()), env.sparkVersion(), env.dl4jVersion(), env.nd4jBackend(), env.nd4jPlatform(),
                 c.lrScaling().toString(), num(c.warmupEpochs()), num(c.fixedGlobalBatch()), num(run.peakLearningRate()),
-                num(run.warmupSteps()));
+                num(run.warmupSteps()), c.execution().toString(), c.arithmetic().toString());
         if (row.size() != CSV_HEADER.size()) {
             throw new IllegalStateException("CSV row has " + row.size() + " fields, header " + CSV_HEADER.size());
         }

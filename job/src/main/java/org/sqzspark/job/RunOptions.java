@@ -57,9 +57,17 @@ final class RunOptions {
     int trainLimit;
 
     @Option(names = "--training-master", paramLabel = "KIND", converter = TrainingMasterConverter.class,
-            description = "shared (gradient sharing) or averaging (synchronous parameter averaging)."
+            description = "averaging (synchronous parameter averaging) or shared (gradient sharing: each replica's"
+                    + " learning rate is --lr over P, so the replicas' updates sum to the mean update)."
                     + " Default: ${DEFAULT-VALUE}.")
     TrainingMasterKind trainingMaster = TrainConfig.DEFAULT_TRAINING_MASTER;
+
+    @Option(names = "--embedded", paramLabel = "HOW", converter = ExecutionConverter.class,
+            description = "How the P replicas run with an embedded master: turns (one network, the replicas taking"
+                    + " turns on the cores and combined as the training master combines them) or spark (DL4J's own"
+                    + " Spark training, all replicas at once). Cluster masters always run DL4J's Spark training."
+                    + " Default: turns when embedded.")
+    Execution embedded;
 
     @Option(names = "--averaging-frequency", paramLabel = "N",
             defaultValue = "" + TrainConfig.DEFAULT_AVERAGING_FREQUENCY,
@@ -113,10 +121,12 @@ final class RunOptions {
         if (partitions < 1) {
             throw new IllegalArgumentException("--partitions must be at least 1, was " + partitions);
         }
+        Execution execution = embedded != null ? embedded
+                : SparkSetup.isEmbedded(resolvedMaster) ? Execution.TURNS : Execution.SPARK;
         return new TrainConfig(dataIsDefault ? TrainConfig.DEFAULT_DATA : data, dataIsDefault, out, resolvedMaster,
                 partitions, epochs, TrainConfig.batchPerReplica(partitions, batch, globalBatch), trainLimit,
                 trainingMaster, averagingFrequency, threshold, lossSample, evalBatch, lrScaling, warmupEpochs,
-                globalBatch, model);
+                globalBatch, model, execution);
     }
 
     /** Reads shared|averaging. */
@@ -129,6 +139,19 @@ final class RunOptions {
                 default -> throw new picocli.CommandLine.TypeConversionException(
                         "'" + value + "' is not a training master: use shared or averaging");
             };
+        }
+    }
+
+    /** Reads turns|spark. */
+    static final class ExecutionConverter implements picocli.CommandLine.ITypeConverter<Execution> {
+        @Override
+        public Execution convert(String value) {
+            try {
+                return Execution.valueOf(value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(
+                        "'" + value + "' is not a way to run the replicas: use turns or spark");
+            }
         }
     }
 

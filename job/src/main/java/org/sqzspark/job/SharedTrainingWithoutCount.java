@@ -32,6 +32,9 @@ import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
  */
 final class SharedTrainingWithoutCount extends SharedTrainingMaster {
 
+    /** The builder's default residual post-processing: clip to 5x the threshold every 5 steps. */
+    static final ResidualClipping RESIDUAL_CLIPPING = new ResidualClipping(5.0, 5);
+
     /**
      * What {@link SharedTrainingMaster.Builder} builds from the same settings: training straight
      * from the RDD's partitions as they are (no repartitioning, nothing persisted), minibatches of
@@ -42,7 +45,7 @@ final class SharedTrainingWithoutCount extends SharedTrainingMaster {
     SharedTrainingWithoutCount(VoidConfiguration voidConf, int numWorkers, ThresholdAlgorithm threshold,
                                int batchPerWorker, int workersPerNode, int prefetch, Repartitioner repartitioner) {
         super(voidConf, numWorkers, RDDTrainingApproach.Direct, null, false, RepartitionStrategy.Balanced,
-                Repartition.Never, threshold, new ResidualClipping(5.0, 5), batchPerWorker,
+                Repartition.Never, threshold, RESIDUAL_CLIPPING.clone(), batchPerWorker,
                 batchPerWorker, 0L, workersPerNode, prefetch, repartitioner, true, 5000, false);
     }
 

@@ -122,6 +122,11 @@ final class SparkSetup {
                 + " log and web UI show, e.g. spark://head:7077");
     }
 
+    /** True for an embedded master: local, local[N], local[*] and their variants. */
+    static boolean isEmbedded(String master) {
+        return master.startsWith("local");
+    }
+
     /**
      * Starts the Spark context.
      *
@@ -129,7 +134,7 @@ final class SparkSetup {
      */
     static JavaSparkContext start(SparkConf conf) {
         String master = conf.get("spark.master");
-        if (master.startsWith("local")) {
+        if (isEmbedded(master)) {
             // `java -jar` has no spark-conf/: the two settings spark-defaults.conf gives every JVM
             if (System.getProperty(AERON_UNBLOCK) == null) {
                 // DL4J 1.0.0-M2's Aeron refuses its own default timeouts

@@ -98,7 +98,7 @@ final class Throughput {
             for (int p = 1; p <= 2; p++) {
                 TrainConfig config = new TrainConfig(data.toString(), false, work.resolve("out").toString(), master, p,
                         WARMUP_EPOCHS + epochs, batch, 0, kind, 1, TrainConfig.DEFAULT_THRESHOLD, 100, TrainConfig.DEFAULT_EVAL_BATCH,
-                        LrScaling.NONE, 0, 0, model);
+                        LrScaling.NONE, 0, 0, model, Execution.SPARK);
                 RunResult run;
                 boolean baseline = kind == TrainingMasterKind.SHARED && p == 1;
                 if (baseline) {

@@ -1,5 +1,6 @@
 package org.sqzspark.job;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Objects;
 import org.sqzspark.model.ModelConfig;
 
@@ -24,24 +25,29 @@ import org.sqzspark.model.ModelConfig;
  *                           scaled one (0: none)
  * @param fixedGlobalBatch   the global batch held fixed over P (batchPerReplica = this / P), or 0 when the
  *                           per-replica batch is fixed instead
- * @param model              network and update rule; its learning rate is the rate before scaling
+ * @param model              network and update rule; its learning rate is the rate before scaling, for the
+ *                           mean update of all replicas
+ * @param execution          how the replicas run: in turns (embedded only) or as DL4J's Spark training
  */
 public record TrainConfig(String data, boolean dataIsDefault, String out, String master, int partitions,
                           int epochs, int batchPerReplica, int trainLimit, TrainingMasterKind trainingMaster,
                           int averagingFrequency, double threshold, int lossSample, int evalBatch,
-                          LrScaling lrScaling, int warmupEpochs, int fixedGlobalBatch, ModelConfig model) {
+                          LrScaling lrScaling, int warmupEpochs, int fixedGlobalBatch, ModelConfig model,
+                          Execution execution) {
 
     public static final String DEFAULT_DATA = "data/cifar10";
     public static final String DEFAULT_OUT = "results";
     public static final int DEFAULT_EPOCHS = 10;
     /** Batch 32 per replica: the measured recipe that trains SqueezeNet v1.1 without batch norm. */
     public static final int DEFAULT_BATCH = 32;
-    public static final TrainingMasterKind DEFAULT_TRAINING_MASTER = TrainingMasterKind.SHARED;
+    /** Averaging every minibatch: synchronous data parallelism, as the study's MPI processes. */
+    public static final TrainingMasterKind DEFAULT_TRAINING_MASTER = TrainingMasterKind.AVERAGING;
     public static final int DEFAULT_AVERAGING_FREQUENCY = 1;
     /**
-     * Initial threshold of gradient sharing's update encoding. DL4J's default, 1e-3, quantizes
-     * Adam's 1e-4 steps to steps of 1e-3 and kills SqueezeNet at every P >= 2 (measured: 10.0%
-     * test accuracy, loss ln 10, from the first epoch on CIFAR-10); 1e-5 learns.
+     * Initial threshold of gradient sharing's update encoding (DL4J's adaptive algorithm moves it
+     * from there). DL4J's default, 1e-3, quantized Adam's 1e-4 steps to steps of 1e-3 and killed
+     * SqueezeNet at every P >= 2 (measured: 10.0% test accuracy, loss ln 10, from the first epoch on
+     * CIFAR-10); 1e-5 learns.
      */
     public static final double DEFAULT_THRESHOLD = 1e-5;
     public static final int DEFAULT_LOSS_SAMPLE = 5_000;
@@ -65,6 +71,11 @@ public record TrainConfig(String data, boolean dataIsDefault, String out, String
             throw new IllegalArgumentException("--threshold must be in (0, 1), was " + threshold);
         }
         Objects.requireNonNull(lrScaling, "--lr-scaling must be none, linear or sqrt");
+        Objects.requireNonNull(execution, "--embedded must be turns or spark");
+        if (execution == Execution.TURNS && !SparkSetup.isEmbedded(master)) {
+            throw new IllegalArgumentException("--embedded turns runs only with an embedded master (local[*]), not "
+                    + master + ": on a cluster the replicas run as DL4J's Spark training; drop --embedded");
+        }
         requireRange("--warmup-epochs", warmupEpochs, 0, epochs);
         if (fixedGlobalBatch != 0 && fixedGlobalBatch != partitions * (long) batchPerReplica) {
             throw new IllegalArgumentException("--global-batch " + fixedGlobalBatch + " is not P=" + partitions
@@ -99,7 +110,13 @@ public record TrainConfig(String data, boolean dataIsDefault, String out, String
     private TrainConfig withMaster(String m) {
         return new TrainConfig(data, dataIsDefault, out, m, partitions, epochs, batchPerReplica, trainLimit,
                 trainingMaster, averagingFrequency, threshold, lossSample, evalBatch, lrScaling, warmupEpochs,
-                fixedGlobalBatch, model);
+                fixedGlobalBatch, model, execution);
+    }
+
+    /** What a synchronous step of this run computes (also written to its results). */
+    @JsonProperty("arithmetic")
+    public Arithmetic arithmetic() {
+        return Arithmetic.of(trainingMaster, averagingFrequency, model.optimizer(), partitions);
     }
 
     /** Images in one synchronous step over all replicas. */
@@ -124,6 +141,21 @@ public record TrainConfig(String data, boolean dataIsDefault, String out, String
     public ModelConfig modelFor(int stepsPerEpoch) {
         ModelConfig scaled = model.withLearningRate(scaledLearningRate());
         return warmupEpochs == 0 ? scaled : scaled.withWarmup(warmupEpochs * stepsPerEpoch, model.learningRate());
+    }
+
+    /**
+     * The update rule each replica trains with. Parameter averaging: {@link #modelFor}. Gradient
+     * sharing, where every replica applies every replica's update: the rates over P, so that the P
+     * updates sum to the mean update (for SGD and momentum SGD, which are linear in the gradient).
+     */
+    public ModelConfig replicaModelFor(int stepsPerEpoch) {
+        ModelConfig mean = modelFor(stepsPerEpoch);
+        if (trainingMaster != TrainingMasterKind.SHARED || partitions == 1) {
+            return mean;
+        }
+        ModelConfig perReplica = mean.withLearningRate(mean.learningRate() / partitions);
+        return mean.warmupSteps() == 0 ? perReplica
+                : perReplica.withWarmup(mean.warmupSteps(), mean.warmupFrom() / partitions);
     }
 
     private static void requireText(String value, String option, String example) {

@@ -24,6 +24,7 @@ import org.sqzspark.data.PartitionPlan;
 import org.sqzspark.model.ModelConfig;
 import org.sqzspark.model.NativeThreads;
 import org.sqzspark.model.SqueezeNetV11;
+import org.sqzspark.job.turns.ReplicasInTurns;
 
 /** Runs one training run at P partitions: for each epoch, fit, evaluate, record. */
 final class Trainer {
@@ -95,9 +96,13 @@ final class Trainer {
         double partitionSeconds = seconds(t);
 
         t = System.nanoTime();
-        TrainingMaster<?, ?> master = TrainingMasters.create(config, layout, sc.getConf(), sc.isLocal());
-        ComputationGraph net = restored != null ? restored.net() : SqueezeNetV11.build(model);
+        boolean inTurns = config.execution() == Execution.TURNS;
+        // in turns the training master only evaluates: parameter averaging's starts no transport
+        TrainingMaster<?, ?> master = inTurns ? TrainingMasters.evaluating(config)
+                : TrainingMasters.create(config, layout, sc.getConf(), sc.isLocal());
+        ComputationGraph net = restored != null ? restored.net() : SqueezeNetV11.build(config.replicaModelFor(steps));
         SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
+        ReplicasInTurns turns = inTurns ? TrainingMasters.inTurns(config, net) : null;
         double setupSeconds = seconds(t);
 
         RunEnvironment env = SparkSetup.environment(sc, executors);
@@ -105,6 +110,12 @@ final class Trainer {
                         + " {} steps per epoch, {} epochs, {}", runId, config.partitions(), layout.executors(),
                 layout.workersPerExecutor(), data.train().size(), largestShare, config.globalBatch(), steps,
                 config.epochs(), config.trainingMaster().name().toLowerCase(Locale.ROOT));
+        if (!config.arithmetic().isSynchronousSgd()) {
+            log.warn("P={}: {} with {} is not synchronous SGD's arithmetic (one step on the mean gradient) but {};"
+                            + " for the study's arithmetic use --optimizer nesterov or sgd{}", config.partitions(),
+                    config.model().optimizer(), config.trainingMaster(), config.arithmetic().description(),
+                    config.arithmetic() == Arithmetic.LOCAL_SGD ? " and --averaging-frequency 1" : "");
+        }
         RunResult result = restored != null ? restored.run() : null;
         TrainingTasks tasks = TrainingTasks.register(sc, config.trainingMaster() == TrainingMasterKind.SHARED);
         // on the driver, gradient sharing's transport threads start from this thread: the timer slack task
@@ -112,7 +123,7 @@ final class Trainer {
         long slackBefore = NativeThreads.timerSlack(NativeThreadsPlugin.TIMER_SLACK_NS);
         // embedded, the replicas train in this JVM: cores shared among the replicas training at once (each
         // task then spreads libnd4j's elementwise ops over its replica's share: NativeThreadsPlugin)
-        if (sc.isLocal()) {
+        if (sc.isLocal() && !inTurns) {
             NativeThreads.shareProcessors(replicasAtOnce(config, layout, sc.defaultParallelism()));
         }
         try {
@@ -122,7 +133,8 @@ final class Trainer {
                 JavaRDD<DataSet> epochData = CifarRdds.minibatches(shares.rdd(), config.batchPerReplica(), data.stats(),
                         config.model().seed() + epoch);
                 int stepsBefore = (epoch - 1) * steps;
-                String lost = tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore));
+                String lost = inTurns ? fitInTurns(turns, data, config, epoch, stepsBefore)
+                        : tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore));
                 if (lost != null) {
                     throw new RunInterruptedException(lost + " was lost during epoch " + epoch + " of run " + runId
                             + "; gradient sharing cannot take in a replacement executor mid-epoch. "
@@ -164,7 +176,7 @@ final class Trainer {
             if (slackBefore > 0) {
                 NativeThreads.timerSlack(slackBefore);
             }
-            if (sc.isLocal()) {
+            if (sc.isLocal() && !inTurns) {
                 NativeThreads.shareProcessors(0);
             }
             tasks.close();
@@ -205,6 +217,18 @@ final class Trainer {
         } finally {
             epochData.unpersist(false);
         }
+    }
+
+    /**
+     * One epoch of the replicas in turns, each on its partition's minibatches of this epoch, the same
+     * minibatches in the same order as DL4J's path decodes from the RDD. Returns null (no executor lost).
+     */
+    private static String fitInTurns(ReplicasInTurns turns, TrainingData data, TrainConfig config, int epoch,
+                                     int stepsBefore) {
+        NativeThreads.releaseTeam();
+        turns.fitEpoch(CifarRdds.partitionsInDriver(data.train(), config.partitions(), config.batchPerReplica(),
+                data.stats(), config.model().seed() + epoch), stepsBefore);
+        return null;
     }
 
     /** Minibatches of {@code images}, cached; their broadcasts are added to {@code broadcasts}. */

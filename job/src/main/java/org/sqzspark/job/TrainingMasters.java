@@ -6,12 +6,17 @@ import java.net.InetAddress;
 import java.net.SocketException;
 import java.net.UnknownHostException;
 import org.apache.spark.SparkConf;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.solvers.accumulation.encoding.threshold.AdaptiveThresholdAlgorithm;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
+import org.sqzspark.job.turns.AveragingInTurns;
+import org.sqzspark.job.turns.ReplicasInTurns;
+import org.sqzspark.job.turns.SharingInTurns;
+import org.sqzspark.model.Optimizer;
 
 /** Builds the DL4J training master for a run; cluster settings come from the Spark configuration. */
 final class TrainingMasters {
@@ -34,7 +39,8 @@ final class TrainingMasters {
                                        boolean local) {
         return switch (config.trainingMaster()) {
             case SHARED -> shared(config, layout, sparkConf, local);
-            case AVERAGING -> new ParameterAveragingTrainingMaster.Builder(layout.partitions(), config.batchPerReplica())
+            case AVERAGING -> new AveragingWithStepCount(new ParameterAveragingTrainingMaster.Builder(layout.partitions(),
+                    config.batchPerReplica())
                     .batchSizePerWorker(config.batchPerReplica())
                     .averagingFrequency(config.averagingFrequency())
                     .workerPrefetchNumBatches(PREFETCH)
@@ -44,8 +50,28 @@ final class TrainingMasters {
                     .rddTrainingApproach(RDDTrainingApproach.Direct)
                     .repartionData(Repartition.Never)
                     .storageLevel(null)
-                    .rngSeed(config.model().seed())
-                    .build();
+                    .rngSeed(config.model().seed()));
+        };
+    }
+
+    /** A training master for evaluation only: parameter averaging's, which starts no transport. */
+    static TrainingMaster<?, ?> evaluating(TrainConfig config) {
+        return new ParameterAveragingTrainingMaster.Builder(1, config.batchPerReplica())
+                .batchSizePerWorker(config.batchPerReplica())
+                .rngSeed(config.model().seed())
+                .build();
+    }
+
+    /**
+     * The replicas of the run in turns on {@code net}, combined as the run's training master combines
+     * them: with the same averaging frequency, or the same threshold algorithm and residual clipping.
+     */
+    static ReplicasInTurns inTurns(TrainConfig config, ComputationGraph net) {
+        return switch (config.trainingMaster()) {
+            case AVERAGING -> new AveragingInTurns(net, config.partitions(), config.averagingFrequency(),
+                    config.model().optimizer() != Optimizer.ADAM);
+            case SHARED -> new SharingInTurns(net, config.partitions(), new AdaptiveThresholdAlgorithm(config.threshold()),
+                    SharedTrainingWithoutCount.RESIDUAL_CLIPPING);
         };
     }
 

@@ -59,7 +59,7 @@ class CheckpointsTest {
                 "spark://head:7077", 2, config.epochs(), config.batchPerReplica(), config.trainLimit(),
                 config.trainingMaster(), config.averagingFrequency(), config.threshold(), config.lossSample(),
                 config.evalBatch(), config.lrScaling(), config.warmupEpochs(), config.fixedGlobalBatch(),
-                config.model());
+                config.model(), Execution.SPARK);
         assertTrue(Checkpoints.latest(store, onCluster).isPresent(), "the same run on another master");
     }
 

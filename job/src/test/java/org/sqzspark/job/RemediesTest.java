@@ -19,7 +19,7 @@ class RemediesTest {
         return new TrainConfig("data", false, "out", "local[2]", partitions, 5,
                 TrainConfig.batchPerReplica(partitions, batch, globalBatch), 0, TrainingMasterKind.SHARED, 1,
                 TrainConfig.DEFAULT_THRESHOLD, 100, 100, scaling, warmup, globalBatch,
-                ModelConfig.defaults().withLearningRate(0.001));
+                ModelConfig.defaults().withLearningRate(0.001), Execution.TURNS);
     }
 
     @Test
