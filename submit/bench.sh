@@ -3,7 +3,9 @@
 # squeezenet1_1), on the same machine, in one run, at the same batch and thread count.
 #
 # Usage: submit/bench.sh [--batch N] [--threads N] [--iters N] [--warmup N] [--spark-images N] [--spark-epochs N]
+#                        [--sweep-images N] [--sweep-partitions P,P,...]
 #   defaults: --batch 64 --threads 2 --iters 600 --warmup 500 --spark-images 8192 --spark-epochs 5
+#   --sweep-images 3072 --sweep-partitions 1,2,4,8,16,24,32,48 (0 images skips the sweep part)
 #   (both sides get the same warm-up and timed steps; the JVM compiles its hot paths over about 300:
 #   2,030 images/s after 150, 3,176 after 300, 3,446 after 600; 600 timed steps span several of the
 #   collector's cycles, where 200 gave 2,723-3,379 images/s between runs of one build; whole epochs,
@@ -15,6 +17,8 @@
 # on the machine as it is at that minute. Prints each one's figures, the peer's, and last one JSON line with
 # train_img_per_s, peer_train_img_per_s, ratio (project/peer), plain_epoch_img_per_s,
 # spark_vs_plain (the epochs through Spark against the plain ones: their summed times),
+# sweep_img_per_s and sweep_vs_plain (per training master and P, the study's embedded runs at batch 32
+# per replica, each against a plain epoch of the same recipe taken just before it), sweep_plain_img_per_s,
 # spark_vs_plain_by_epoch (the same, pair by pair), spark_vs_plain_steps (the epochs through Spark
 # against train_img_per_s) and peak_rss_mb (the largest of the three processes).
 #
@@ -28,13 +32,15 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
-  sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
-batch=64 threads=2 iters=600 warmup=500 spark_images=8192 spark_epochs=5
+batch=64 threads=2 iters=600 warmup=500 spark_images=8192 spark_epochs=5 sweep_images=3072
+sweep_partitions=1,2,4,8,16,24,32,48
 while [[ $# -gt 0 ]]; do
-  [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]] || usage
+  [[ $# -ge 2 && "$2" =~ ^[0-9]+(,[0-9]+)*$ ]] || usage
+  [[ "$1" == --sweep-partitions || "$2" =~ ^[0-9]+$ ]] || usage
   case "$1" in
     --batch) batch="$2" ;;
     --threads) threads="$2" ;;
@@ -42,6 +48,8 @@ while [[ $# -gt 0 ]]; do
     --warmup) warmup="$2" ;;
     --spark-images) spark_images="$2" ;;
     --spark-epochs) spark_epochs="$2" ;;
+    --sweep-images) sweep_images="$2" ;;
+    --sweep-partitions) sweep_partitions="$2" ;;
     *) usage ;;
   esac
   shift 2
@@ -61,13 +69,17 @@ fi
 
 read -r -a extra_opts <<< "${JAVA_OPTS:--Xmx2g}"
 project_cmd=(env "OMP_NUM_THREADS=$threads" "$JAVA" "${JVM_FLAGS[@]}" "${extra_opts[@]}" -jar "$JOB_JAR" bench
-  --batch "$batch" --iters "$iters" --warmup "$warmup" --spark-images "$spark_images" --spark-epochs "$spark_epochs")
+  --batch "$batch" --iters "$iters" --warmup "$warmup" --spark-images "$spark_images" --spark-epochs "$spark_epochs"
+  --sweep-images "$sweep_images" --sweep-partitions "$sweep_partitions")
 peer_cmd=("$PYTHON" "$PEER_BENCH" --batch "$batch" --threads "$threads" --iters "$iters" --warmup "$warmup")
 
 # each part in a JVM of its own: none starts from the heap, compiled code or native caches another left
 parts=(steps)
 if ((spark_images > 0)); then
   parts+=(spark)
+fi
+if ((sweep_images > 0)); then
+  parts+=(sweep)
 fi
 project=()
 for part in "${parts[@]}"; do

@@ -184,13 +184,23 @@ public final class Main implements Runnable {
                         + " warm-up epochs. Default: ${DEFAULT-VALUE}.")
         int sparkEpochs;
 
+        @Option(names = "--sweep-images", defaultValue = "3072",
+                description = "Training images per epoch of --part sweep. Default: ${DEFAULT-VALUE}.")
+        int sweepImages;
+
+        @Option(names = "--sweep-partitions", defaultValue = Sweep.DEFAULT_PARTITIONS, split = ",",
+                description = "The P of --part sweep. Default: ${DEFAULT-VALUE}.")
+        List<Integer> sweepPartitions;
+
         @Option(names = "--master", defaultValue = SparkSetup.EMBEDDED_MASTER,
                 description = "Spark master of the Spark part. Default: ${DEFAULT-VALUE}.")
         String master;
 
         @Option(names = "--part", defaultValue = "all",
                 description = "What to measure: steps (training loop and inference), spark (the four Spark runs;"
-                        + " the first takes turns with plain epochs in a JVM it starts) or all in this JVM."
+                        + " the first takes turns with plain epochs in a JVM it starts), sweep (images/s per"
+                        + " training master and P as the study runs embedded, each against a plain epoch of the same"
+                        + " recipe in a JVM it starts) or all in this JVM."
                         + " submit/bench.sh runs each part in a JVM of its own, so neither starts from the heap"
                         + " the other left. plain-epochs: that other JVM's side, one plain epoch for each epoch"
                         + " number read from standard input. Default: ${DEFAULT-VALUE}.")
@@ -209,8 +219,12 @@ public final class Main implements Runnable {
                 throw new IllegalArgumentException("--batch, --iters and --spark-epochs must be at least 1,"
                         + " --warmup and --spark-images at least 0");
             }
-            if (!List.of("all", "steps", "spark", "plain-epochs").contains(part)) {
-                throw new IllegalArgumentException("--part " + part + ": give steps, spark, plain-epochs or all");
+            if (!List.of("all", "steps", "spark", "sweep", "plain-epochs").contains(part)) {
+                throw new IllegalArgumentException("--part " + part + ": give steps, spark, sweep, plain-epochs or all");
+            }
+            if (sweepImages < 0 || sweepPartitions.stream().anyMatch(p -> p < 1 || p > Math.max(1, sweepImages))) {
+                throw new IllegalArgumentException("--sweep-images must be at least 0 and every --sweep-partitions P"
+                        + " from 1 to --sweep-images, were " + sweepImages + " and " + sweepPartitions);
             }
             boolean all = part.equals("all");
             ModelConfig model = ModelConfig.defaults();
@@ -234,7 +248,7 @@ public final class Main implements Runnable {
                 result.put("train_img_per_s", round(train));
                 result.put("infer_img_per_s", round(Throughput.plainInference(model, batch, warmup, iters)));
             }
-            if (sparkImages > 0 && !part.equals("steps")) {
+            if (sparkImages > 0 && (all || part.equals("spark"))) {
                 Path work = Files.createTempDirectory("sqzspark-bench");
                 try {
                     Path data = Throughput.writeRandomCifar(work.resolve("cifar"), sparkImages, model.seed());
@@ -256,6 +270,19 @@ public final class Main implements Runnable {
                     deleteRecursively(work);
                 }
             }
+            if (sweepImages > 0 && (all || part.equals("sweep"))) {
+                Path work = Files.createTempDirectory("sqzspark-bench-sweep");
+                try {
+                    Path data = Throughput.writeRandomCifar(work.resolve("cifar"), sweepImages, model.seed());
+                    Throughput.SweepFigures sweep = Throughput.sweep(model, TrainConfig.DEFAULT_BATCH, data,
+                            sweepPartitions, master, work);
+                    result.put("sweep_img_per_s", roundAll(sweep.imagesPerSecond(), Bench::round));
+                    result.put("sweep_vs_plain", roundAll(sweep.againstPlain(), Bench::ratio));
+                    result.put("sweep_plain_img_per_s", round(sweep.plainImagesPerSecond()));
+                } finally {
+                    deleteRecursively(work);
+                }
+            }
             // the largest process: this one, or the plain epochs' JVM it started
             result.put("peak_rss_mb", round(Math.max(Throughput.peakRssMb(), plainPeakRssMb)));
             spec.commandLine().getOut().println(new ObjectMapper().writeValueAsString(result));
@@ -273,6 +300,17 @@ public final class Main implements Runnable {
                     new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)),
                     spec.commandLine().getOut());
             return 0;
+        }
+
+        private static Map<String, Map<String, Double>> roundAll(Map<String, Map<String, Double>> figures,
+                                                                java.util.function.DoubleUnaryOperator rounding) {
+            Map<String, Map<String, Double>> out = new LinkedHashMap<>();
+            figures.forEach((master, byP) -> {
+                Map<String, Double> rounded = new LinkedHashMap<>();
+                byP.forEach((p, v) -> rounded.put(p, rounding.applyAsDouble(v)));
+                out.put(master, rounded);
+            });
+            return out;
         }
 
         private static double round(double v) {

@@ -159,6 +159,51 @@ final class Throughput {
     }
 
     /**
+     * The sweep as the study runs it embedded (replicas in the driver, {@link Execution#TURNS}): for
+     * each training master and P, images/s of one timed epoch after one warm-up epoch, each run right
+     * after a plain epoch of the same images and recipe in a JVM of its own ({@link PlainEpochsProcess}).
+     */
+    static SweepFigures sweep(ModelConfig model, int batch, Path data, List<Integer> partitions, String master,
+                              Path work) throws IOException {
+        Map<String, Map<String, Double>> imagesPerSecond = new LinkedHashMap<>();
+        Map<String, Map<String, Double>> againstPlain = new LinkedHashMap<>();
+        List<Double> plainImagesPerSecond = new ArrayList<>();
+        try (PlainEpochsProcess plain = new PlainEpochsProcess(batch, data)) {
+            int plainEpoch = 0;
+            plain.epoch(++plainEpoch);
+            for (TrainingMasterKind kind : TrainingMasterKind.values()) {
+                Map<String, Double> rates = new LinkedHashMap<>();
+                Map<String, Double> ratios = new LinkedHashMap<>();
+                for (int p : partitions) {
+                    TrainConfig config = new TrainConfig(data.toString(), false,
+                            work.resolve("sweep-" + kind + "-p" + p).toString(), master, p, 2, batch, 0, kind, 1,
+                            TrainConfig.DEFAULT_THRESHOLD, 100, TrainConfig.DEFAULT_EVAL_BATCH, LrScaling.NONE, 0, 0,
+                            model, Execution.TURNS);
+                    double plainSeconds = plain.epoch(++plainEpoch);
+                    RunResult run = Main.execute(List.of(config)).get(0);
+                    double rate = run.trainImages() / run.epochs().get(1).fitSeconds();
+                    double plainRate = run.trainImages() / plainSeconds;
+                    plainImagesPerSecond.add(plainRate);
+                    rates.put(String.valueOf(p), rate);
+                    ratios.put(String.valueOf(p), rate / plainRate);
+                }
+                imagesPerSecond.put(kind.toString(), rates);
+                againstPlain.put(kind.toString(), ratios);
+            }
+        }
+        return new SweepFigures(imagesPerSecond, againstPlain,
+                plainImagesPerSecond.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
+    }
+
+    /**
+     * Images/s per training master and P; each against the plain epoch just before it; the plain
+     * epochs' mean images/s.
+     */
+    record SweepFigures(Map<String, Map<String, Double>> imagesPerSecond, Map<String, Map<String, Double>> againstPlain,
+                        double plainImagesPerSecond) {
+    }
+
+    /**
      * Whole epochs of a plain single-JVM fit over the training images in {@code data}: the baseline
      * of the epochs through Spark. Each epoch is reshuffled and decoded minibatch by minibatch as a
      * replica's partition is ({@link CifarRdds#decode}), behind a prefetching iterator as DL4J puts

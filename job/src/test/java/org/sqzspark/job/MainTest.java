@@ -360,9 +360,22 @@ class MainTest {
     }
 
     @Test
+    void rejectsReplicasInTurnsWithAClusterMaster() throws Exception {
+        Outcome o = run("train", "--master", "spark://head:7077", "--data", synthetic().toString(), "--out",
+                out.toString(), "--embedded", "turns");
+        assertRefused(o, Main.EXIT_USAGE, "--embedded turns", "spark://head:7077", "drop --embedded");
+    }
+
+    @Test
+    void rejectsUnknownWayToRunTheReplicas() throws Exception {
+        Outcome o = train(synthetic(), "--embedded", "threads");
+        assertRefused(o, Main.EXIT_USAGE, "threads", "turns or spark");
+    }
+
+    @Test
     void benchRejectsAnUnknownPartNamingTheParts() {
         Outcome o = run("bench", "--part", "epochs");
-        assertRefused(o, Main.EXIT_USAGE, "--part epochs", "steps, spark, plain-epochs or all");
+        assertRefused(o, Main.EXIT_USAGE, "--part epochs", "steps, spark, sweep, plain-epochs or all");
     }
 
     @Test
