@@ -133,8 +133,13 @@ final class Trainer {
                 JavaRDD<DataSet> epochData = CifarRdds.minibatches(shares.rdd(), config.batchPerReplica(), data.stats(),
                         config.model().seed() + epoch);
                 int stepsBefore = (epoch - 1) * steps;
-                String lost = inTurns ? fitInTurns(turns, data, config, epoch, stepsBefore)
-                        : tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore));
+                long shuffleSeed = config.model().seed() + epoch;
+                String lost = null;
+                if (inTurns) {
+                    tasks.inDriver(() -> fitInTurns(turns, data, config, shuffleSeed, stepsBefore));
+                } else {
+                    lost = tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore));
+                }
                 if (lost != null) {
                     throw new RunInterruptedException(lost + " was lost during epoch " + epoch + " of run " + runId
                             + "; gradient sharing cannot take in a replacement executor mid-epoch. "
@@ -221,14 +226,13 @@ final class Trainer {
 
     /**
      * One epoch of the replicas in turns, each on its partition's minibatches of this epoch, the same
-     * minibatches in the same order as DL4J's path decodes from the RDD. Returns null (no executor lost).
+     * minibatches in the same order as DL4J's path decodes from the RDD.
      */
-    private static String fitInTurns(ReplicasInTurns turns, TrainingData data, TrainConfig config, int epoch,
-                                     int stepsBefore) {
+    private static void fitInTurns(ReplicasInTurns turns, TrainingData data, TrainConfig config, long shuffleSeed,
+                                   int stepsBefore) {
         NativeThreads.releaseTeam();
         turns.fitEpoch(CifarRdds.partitionsInDriver(data.train(), config.partitions(), config.batchPerReplica(),
-                data.stats(), config.model().seed() + epoch), stepsBefore);
-        return null;
+                data.stats(), shuffleSeed), stepsBefore);
     }
 
     /** Minibatches of {@code images}, cached; their broadcasts are added to {@code broadcasts}. */

@@ -110,6 +110,16 @@ final class TrainingTasks extends SparkListener {
         }
     }
 
+    /**
+     * Runs training done in the driver itself, outside Spark's tasks (the replicas in turns), and
+     * counts it as one task of the driver.
+     */
+    void inDriver(Runnable training) {
+        training.run();
+        String host = sc.getConf().get("spark.driver.host", "localhost");
+        byExecutor.compute("driver", (id, old) -> new ExecutorTasks(id, host, old == null ? 1 : old.tasks() + 1));
+    }
+
     /** Successful training tasks so far, per executor, after Spark has delivered its pending events. */
     List<ExecutorTasks> snapshot() {
         try {

@@ -80,6 +80,7 @@ class StandaloneClusterIT {
         List<String> args = new ArrayList<>(List.of("train", "--data", hdfsRoot + "/data/cifar10", "--out", out,
                 "--partitions", "2", "--training-master", "shared", "--epochs", String.valueOf(TestConfigs.EPOCHS),
                 "--batch", String.valueOf(TestConfigs.BATCH), "--loss-sample", "200"));
+        args.addAll(TestConfigs.RECIPE_OPTIONS);
         if (resume) {
             args.add("--resume");
         }

@@ -1,6 +1,7 @@
 package org.sqzspark.job;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.sqzspark.model.ModelConfig;
 import org.sqzspark.model.Optimizer;
 
@@ -17,6 +18,9 @@ final class TestConfigs {
 
     private TestConfigs() {
     }
+
+    /** The same recipe as command-line options. */
+    static final List<String> RECIPE_OPTIONS = List.of("--optimizer", "adam", "--lr", "1e-4", "--l2", "0");
 
     static ModelConfig model() {
         return new ModelConfig(ModelConfig.DEFAULT_CLASSES, ModelConfig.DEFAULT_SEED, Optimizer.ADAM, 1e-4,
