@@ -44,7 +44,8 @@ class WarmupScheduleTest {
     void withoutWarmupTheRateIsConstant() {
         ComputationGraph net = SqueezeNetV11.build(ModelConfig.defaults());
         BaseLayer layer = (BaseLayer) net.getLayer("conv1").conf().getLayer();
-        assertEquals(1e-4, layer.getUpdaterByParam("W").getLearningRate(0, 0), 1e-15);
-        assertEquals(1e-4, layer.getUpdaterByParam("W").getLearningRate(10_000, 5), 1e-15);
+        assertEquals(ModelConfig.DEFAULT_LEARNING_RATE, layer.getUpdaterByParam("W").getLearningRate(0, 0), 1e-15);
+        assertEquals(ModelConfig.DEFAULT_LEARNING_RATE, layer.getUpdaterByParam("W").getLearningRate(10_000, 5),
+                1e-15);
     }
 }
