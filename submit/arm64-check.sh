@@ -45,9 +45,11 @@ fi
 # The training run: small enough for about 7 images/s under emulation, long enough for the loss to
 # move. Five colour classes with pixel noise (as the tests' SyntheticCifar), batch 8 per replica,
 # 4 steps per epoch. Parameter averaging, not gradient sharing: under emulation the short run's
-# updates stayed below the sharing threshold and the loss did not move.
+# updates stayed below the sharing threshold and the loss did not move. DL4J's Spark path (as on a
+# cluster of Pis), not the replicas in the driver, and Adam, whose few steps move the loss.
 train_images=64 test_images=32 epochs=3 batch=8 partitions=2 lr=1e-3
 train_args=(train --master "local[$partitions]" --partitions "$partitions" --training-master averaging
+  --embedded spark --optimizer adam --l2 0
   --batch "$batch" --epochs "$epochs" --lr "$lr" --loss-sample "$train_images" --eval-batch "$test_images")
 
 started=$SECONDS
