@@ -66,8 +66,11 @@ final class Checkpoints {
         });
     }
 
-    /** The latest checkpoint of an unfinished run of {@code config} in the folder, if any. */
-    static Optional<Restored> latest(ResultStore store, TrainConfig config) {
+    /**
+     * The latest checkpoint of an unfinished run of {@code config} in the folder, if any, over links of
+     * {@code linkMbit} as the cluster's configuration states it (0: not stated).
+     */
+    static Optional<Restored> latest(ResultStore store, TrainConfig config, double linkMbit) {
         State best = null;
         String bestName = null;
         for (String name : store.names()) {
@@ -75,7 +78,7 @@ final class Checkpoints {
                 continue;
             }
             State state = state(name, store.readBytes(name));
-            if (state.run().config().sameRunAs(config)
+            if (state.run().config().sameRunAs(config) && state.run().environment().linkMbit() == linkMbit
                     && (best == null || state.run().startedAt().compareTo(best.run().startedAt()) > 0)) {
                 best = state;
                 bestName = name;
@@ -87,8 +90,11 @@ final class Checkpoints {
         return Optional.of(new Restored(best.run(), model(bestName, store.readBytes(bestName))));
     }
 
-    /** The latest completed run of {@code config} in the folder, if any. */
-    static Optional<RunResult> completed(ResultStore store, TrainConfig config) {
+    /**
+     * The latest completed run of {@code config} in the folder, if any, over links of {@code linkMbit}
+     * (a measurement at another link rate is another run).
+     */
+    static Optional<RunResult> completed(ResultStore store, TrainConfig config, double linkMbit) {
         RunResult best = null;
         for (String name : store.names()) {
             if (!name.startsWith("run-") || !name.endsWith(".json")) {
@@ -101,7 +107,7 @@ final class Checkpoints {
                 throw new IllegalStateException(name + " in " + store.location() + " is not a run result ("
                         + e.getMessage() + "): move it out of the results folder to resume", e);
             }
-            if (run.completed() && run.config().sameRunAs(config)
+            if (run.completed() && run.config().sameRunAs(config) && run.environment().linkMbit() == linkMbit
                     && (best == null || run.startedAt().compareTo(best.startedAt()) > 0)) {
                 best = run;
             }

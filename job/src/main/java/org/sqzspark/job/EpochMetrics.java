@@ -1,5 +1,7 @@
 package org.sqzspark.job;
 
+import java.util.List;
+
 /**
  * What one epoch measured, gathered at the driver.
  *
@@ -11,7 +13,28 @@ package org.sqzspark.job;
  * @param evalSeconds      wall-clock of the distributed test evaluation and loss scoring
  * @param imagesPerSecond  training images divided by fit seconds
  * @param elapsedSeconds   wall-clock since the start of training, after this epoch
+ * @param traffic          each executor host's network bytes while it trained this epoch (clusters
+ *                         only; empty embedded and in results written before it was measured)
  */
 public record EpochMetrics(int epoch, double testAccuracy, double trainLoss, double fitSeconds,
-                           double evalSeconds, double imagesPerSecond, double elapsedSeconds) {
+                           double evalSeconds, double imagesPerSecond, double elapsedSeconds,
+                           List<NodeTraffic> traffic) {
+
+    public EpochMetrics {
+        traffic = traffic == null ? List.of() : List.copyOf(traffic);
+    }
+
+    /** Mean over executor hosts of the bytes one sent per synchronous step, or NaN if not measured. */
+    public double sentBytesPerStep(int stepsPerEpoch) {
+        return executors().mapToLong(NodeTraffic::sentBytes).average().orElse(Double.NaN) / stepsPerEpoch;
+    }
+
+    /** Mean over executor hosts of the bytes one received per synchronous step, or NaN if not measured. */
+    public double receivedBytesPerStep(int stepsPerEpoch) {
+        return executors().mapToLong(NodeTraffic::receivedBytes).average().orElse(Double.NaN) / stepsPerEpoch;
+    }
+
+    private java.util.stream.Stream<NodeTraffic> executors() {
+        return traffic.stream().filter(t -> !t.executorId().equals(NetworkTrafficPlugin.DRIVER));
+    }
 }

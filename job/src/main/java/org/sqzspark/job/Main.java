@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
 @Command(name = "squeezenet-spark", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Trains SqueezeNet v1.1 on CIFAR-10 data-parallel on Spark and measures accuracy and"
                 + " wall-clock against the number of partitions (model replicas).",
-        subcommands = {Main.Train.class, Main.Sweep.class, Main.Bench.class, ReportCommand.class,
+        subcommands = {Main.Train.class, Main.Sweep.class, Main.Bench.class, ReportCommand.class, ScalingCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

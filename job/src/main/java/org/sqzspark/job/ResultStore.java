@@ -47,7 +47,8 @@ public final class ResultStore {
             "test_accuracy", "train_loss", "fit_seconds", "eval_seconds", "images_per_second", "elapsed_seconds",
             "load_seconds", "partition_seconds", "master", "java_version", "os_arch", "driver_cores",
             "spark_version", "dl4j_version", "nd4j_backend", "nd4j_platform", "lr_scaling", "warmup_epochs",
-            "fixed_global_batch", "peak_learning_rate", "warmup_steps", "execution", "arithmetic");
+            "fixed_global_batch", "peak_learning_rate", "warmup_steps", "execution", "arithmetic", "link_mbit",
+            "net_sent_bytes_per_step", "net_received_bytes_per_step");
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -145,12 +146,8 @@ public final class ResultStore {
     public void appendEpoch(RunResult run, EpochMetrics epoch) {
         Path csv = new Path(dir, CSV_NAME);
         try {
-            String existing = folder.exists(CSV_NAME) ? text(CSV_NAME) : "";
+            String existing = folder.exists(CSV_NAME) ? upToDate(csv, text(CSV_NAME)) : "";
             String header = String.join(",", CSV_HEADER);
-            if (!existing.isEmpty() && !existing.startsWith(header + "\n")) {
-                throw new IllegalStateException(csv + " has another header than this version writes: move it away"
-                        + " or choose another --out folder");
-            }
             StringBuilder text = new StringBuilder(existing.isEmpty() ? header + "\n" : existing);
             text.append(String.join(",", csvRow(run, epoch))).append('\n');
             writeAtomically(CSV_NAME, text.toString().getBytes(StandardCharsets.UTF_8));
@@ -169,11 +166,7 @@ public final class ResultStore {
             String header = String.join(",", CSV_HEADER);
             StringBuilder text = new StringBuilder(header).append('\n');
             if (folder.exists(CSV_NAME)) {
-                String existing = text(CSV_NAME);
-                if (!existing.startsWith(header + "\n")) {
-                    throw new IllegalStateException(csv + " has another header than this version writes: move it"
-                            + " away or choose another --out folder");
-                }
+                String existing = upToDate(csv, text(CSV_NAME));
                 for (String line : existing.substring(header.length() + 1).split("\n")) {
                     if (!line.isEmpty() && !line.startsWith(run.runId() + ",")) {
                         text.append(line).append('\n');
@@ -187,6 +180,33 @@ public final class ResultStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot rewrite " + csv, e);
         }
+    }
+
+    /**
+     * The CSV's text under this version's header. A CSV of an earlier version, whose header is the
+     * start of this one's, gets empty values in the columns added since.
+     *
+     * @throws IllegalStateException if the header is another one altogether
+     */
+    static String upToDate(Path csv, String existing) {
+        String header = String.join(",", CSV_HEADER);
+        if (existing.isEmpty() || existing.startsWith(header + "\n")) {
+            return existing;
+        }
+        int end = existing.indexOf('\n');
+        List<String> old = List.of((end < 0 ? existing : existing.substring(0, end)).split(","));
+        if (old.size() >= CSV_HEADER.size() || !CSV_HEADER.subList(0, old.size()).equals(old)) {
+            throw new IllegalStateException(csv + " has another header than this version writes: move it away"
+                    + " or choose another --out folder");
+        }
+        String padding = ",".repeat(CSV_HEADER.size() - old.size());
+        StringBuilder text = new StringBuilder(header).append('\n');
+        for (String line : existing.substring(end + 1).split("\n")) {
+            if (!line.isEmpty()) {
+                text.append(line).append(padding).append('\n');
+            }
+        }
+        return text.toString();
     }
 
     /** Names of the files in the folder. */
@@ -250,11 +270,18 @@ public final class ResultStore {
                 num(run.partitionSeconds()), csvText(env.master()), csvText(env.javaVersion()), env.osArch(),
                 num(env.driverCores()), env.sparkVersion(), env.dl4jVersion(), env.nd4jBackend(), env.nd4jPlatform(),
                 c.lrScaling().toString(), num(c.warmupEpochs()), num(c.fixedGlobalBatch()), num(run.peakLearningRate()),
-                num(run.warmupSteps()), c.execution().toString(), c.arithmetic().toString());
+                num(run.warmupSteps()), c.execution().toString(), c.arithmetic().toString(),
+                numOrEmpty(env.linkMbit() > 0 ? env.linkMbit() : Double.NaN),
+                numOrEmpty(e.sentBytesPerStep(run.stepsPerEpoch())),
+                numOrEmpty(e.receivedBytesPerStep(run.stepsPerEpoch())));
         if (row.size() != CSV_HEADER.size()) {
             throw new IllegalStateException("CSV row has " + row.size() + " fields, header " + CSV_HEADER.size());
         }
         return row;
+    }
+
+    private static String numOrEmpty(double v) {
+        return Double.isNaN(v) ? "" : num(v);
     }
 
     private static String num(double v) {

@@ -16,8 +16,10 @@ import java.util.List;
  * @param master       Spark master URL
  * @param executors    executor JVMs (the driver counts as one in local mode)
  * @param hosts        hosts running executors
+ * @param linkMbit     the nodes' link rate in Mbit/s as the cluster's configuration states it
+ *                     ({@value SparkSetup#LINK_MBIT}), 0 where not stated
  */
 public record RunEnvironment(String javaVersion, String osArch, String osName, int driverCores,
                              String sparkVersion, String dl4jVersion, String nd4jBackend, String nd4jPlatform,
-                             String master, int executors, List<String> hosts) {
+                             String master, int executors, List<String> hosts, double linkMbit) {
 }

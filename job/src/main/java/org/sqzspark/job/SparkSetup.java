@@ -56,8 +56,16 @@ final class SparkSetup {
         {"spark.hadoop.ipc.client.connect.max.retries.on.timeouts", "2"},
         {"spark.task.maxDirectResultSize", "16m"},
     };
-    /** Spark's list of plugins; {@link NativeThreadsPlugin} is added to whatever it holds. */
+    /** Spark's list of plugins; the job's own are added to whatever it holds. */
     static final String PLUGINS = "spark.plugins";
+    /** The job's plugins: {@link NativeThreadsPlugin}, {@link NetworkTrafficPlugin}. */
+    static final List<String> JOB_PLUGINS = List.of(NativeThreadsPlugin.class.getName(),
+            NetworkTrafficPlugin.class.getName());
+    /**
+     * The nodes' link rate in Mbit/s, recorded with each run for the scaling model (set by
+     * submit/emulated-cluster.sh; on a real cluster in spark-defaults.conf).
+     */
+    static final String LINK_MBIT = "spark.sqzspark.linkMbit";
     private static final Logger log = LoggerFactory.getLogger(SparkSetup.class);
 
     private SparkSetup() {
@@ -74,11 +82,18 @@ final class SparkSetup {
         for (String[] setting : DEFAULTS) {
             conf.setIfMissing(setting[0], setting[1]);
         }
-        String plugins = conf.get(PLUGINS, "").trim();
-        if (!List.of(plugins.split("\\s*,\\s*")).contains(NativeThreadsPlugin.class.getName())) {
-            conf.set(PLUGINS, plugins.isEmpty() ? NativeThreadsPlugin.class.getName()
-                    : plugins + "," + NativeThreadsPlugin.class.getName());
+        List<String> plugins = new ArrayList<>();
+        for (String p : conf.get(PLUGINS, "").trim().split("\\s*,\\s*")) {
+            if (!p.isEmpty()) {
+                plugins.add(p);
+            }
         }
+        for (String p : JOB_PLUGINS) {
+            if (!plugins.contains(p)) {
+                plugins.add(p);
+            }
+        }
+        conf.set(PLUGINS, String.join(",", plugins));
         return conf;
     }
 
@@ -209,7 +224,8 @@ final class SparkSetup {
         return new RunEnvironment(System.getProperty("java.version"), System.getProperty("os.arch"),
                 System.getProperty("os.name"), Runtime.getRuntime().availableProcessors(), sc.version(),
                 build.getProperty("dl4j.version", "unknown"), Nd4j.getBackend().getClass().getSimpleName(),
-                build.getProperty("nd4j.classifier", "unknown"), sc.master(), executors, executorHosts(sc));
+                build.getProperty("nd4j.classifier", "unknown"), sc.master(), executors, executorHosts(sc),
+                sc.getConf().getDouble(LINK_MBIT, 0));
     }
 
     private static int registeredExecutors(JavaSparkContext sc) {

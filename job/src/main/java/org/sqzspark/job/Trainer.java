@@ -53,8 +53,9 @@ final class Trainer {
      * as it is, and an unfinished one continues from its checkpoint under its own run id.
      */
     RunResult run(TrainConfig config, TrainingData data, boolean resume) {
+        double linkMbit = sc.getConf().getDouble(SparkSetup.LINK_MBIT, 0);
         if (resume) {
-            Optional<RunResult> done = Checkpoints.completed(store, config);
+            Optional<RunResult> done = Checkpoints.completed(store, config, linkMbit);
             if (done.isPresent()) {
                 log.info("P={}: run {} is complete in {}; kept", config.partitions(), done.get().runId(),
                         store.location());
@@ -68,7 +69,7 @@ final class Trainer {
         int largestShare = largestShare(plan);
         int steps = stepsPerEpoch(plan, config.batchPerReplica());
         ModelConfig model = config.modelFor(steps);
-        Checkpoints.Restored restored = resume ? Checkpoints.latest(store, config).orElse(null) : null;
+        Checkpoints.Restored restored = resume ? Checkpoints.latest(store, config, linkMbit).orElse(null) : null;
         String runId = restored != null ? restored.run().runId() : runId(Instant.now(), config);
         String startedAt = restored != null ? restored.run().startedAt() : Instant.now().toString();
         List<EpochMetrics> epochs = new ArrayList<>(restored != null ? restored.run().epochs() : List.of());
@@ -135,6 +136,7 @@ final class Trainer {
                 int stepsBefore = (epoch - 1) * steps;
                 long shuffleSeed = config.model().seed() + epoch;
                 String lost = null;
+                NetworkTrafficPlugin.epochStart();
                 if (inTurns) {
                     tasks.inDriver(() -> fitInTurns(turns, data, config, shuffleSeed, stepsBefore));
                 } else {
@@ -147,6 +149,7 @@ final class Trainer {
                             + ": run the same command again with --resume to continue", null);
                 }
                 double fit = seconds(t);
+                List<NodeTraffic> traffic = NetworkTrafficPlugin.epochTraffic();
 
                 t = System.nanoTime();
                 double accuracy = sparkNet.evaluate(test).accuracy();
@@ -156,7 +159,7 @@ final class Trainer {
                 trainSeconds += fit;
                 evalSeconds += eval;
                 EpochMetrics metrics = new EpochMetrics(epoch, accuracy, loss, fit, eval,
-                        data.train().size() / fit, trainSeconds + evalSeconds);
+                        data.train().size() / fit, trainSeconds + evalSeconds, traffic);
                 epochs.add(metrics);
                 result = new RunResult(runId, startedAt, config, env, layout, data.train().size(),
                         data.test().size(), largestShare, config.globalBatch(), steps, data.source(),

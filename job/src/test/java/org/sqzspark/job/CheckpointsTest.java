@@ -13,16 +13,20 @@ import org.sqzspark.model.SqueezeNetV11;
 
 class CheckpointsTest {
 
+    /** The link rate the runs here record, Mbit/s. */
+    private static final double LINK = 1000;
+
     @TempDir
     Path tmp;
 
     private static RunResult run(TrainConfig config, String id, int epochs, boolean completed) {
         List<EpochMetrics> metrics = new java.util.ArrayList<>();
         for (int e = 1; e <= epochs; e++) {
-            metrics.add(new EpochMetrics(e, 0.1 * e, 2.0 / e, 10, 1, 100, 11 * e));
+            metrics.add(new EpochMetrics(e, 0.1 * e, 2.0 / e, 10, 1, 100, 11 * e,
+                    List.of(new NodeTraffic("1", "10.0.0.11", 1000L * e, 2000L * e))));
         }
         RunEnvironment env = new RunEnvironment("17", "amd64", "Linux", 2, "3.5.3", "1.0.0-M2", "CpuBackend",
-                "linux-x86_64", "local[2]", 1, List.of("127.0.0.1"));
+                "linux-x86_64", "local[2]", 1, List.of("127.0.0.1"), LINK);
         return new RunResult(id, "2026-01-01T00:00:0" + epochs + "Z", config, env,
                 ReplicaLayout.of(config.trainingMaster(), config.partitions(), 1), 1000, 200, 500, 32, 16, "src",
                 1, 1, 1, 10.0 * epochs, epochs, 11.0 * epochs, completed, 1e-4, 0,
@@ -38,7 +42,7 @@ class CheckpointsTest {
         RunResult r = run(config, "a", 2, false);
         Checkpoints.save(store, r, net);
 
-        Checkpoints.Restored restored = Checkpoints.latest(store, config).orElseThrow();
+        Checkpoints.Restored restored = Checkpoints.latest(store, config, LINK).orElseThrow();
         assertEquals(r, restored.run());
         assertEquals(net.params(), restored.net().params());
         assertEquals(net.getUpdater().getStateViewArray(), restored.net().getUpdater().getStateViewArray());
@@ -53,14 +57,14 @@ class CheckpointsTest {
         Checkpoints.save(store, run(config, "older", 1, false), net);
         Checkpoints.save(store, run(config, "newer", 2, false), net);
         TrainConfig otherP = TestConfigs.separable(tmp, tmp.resolve("out"), 4, TrainingMasterKind.SHARED);
-        assertTrue(Checkpoints.latest(store, otherP).isEmpty());
-        assertEquals("newer", Checkpoints.latest(store, config).orElseThrow().run().runId());
+        assertTrue(Checkpoints.latest(store, otherP, LINK).isEmpty());
+        assertEquals("newer", Checkpoints.latest(store, config, LINK).orElseThrow().run().runId());
         TrainConfig onCluster = new TrainConfig(config.data(), config.dataIsDefault(), config.out(),
                 "spark://head:7077", 2, config.epochs(), config.batchPerReplica(), config.trainLimit(),
                 config.trainingMaster(), config.averagingFrequency(), config.threshold(), config.lossSample(),
                 config.evalBatch(), config.lrScaling(), config.warmupEpochs(), config.fixedGlobalBatch(),
                 config.model(), Execution.SPARK);
-        assertTrue(Checkpoints.latest(store, onCluster).isPresent(), "the same run on another master");
+        assertTrue(Checkpoints.latest(store, onCluster, LINK).isPresent(), "the same run on another master");
     }
 
     @Test
@@ -68,9 +72,10 @@ class CheckpointsTest {
         ResultStore store = ResultStore.open(tmp.resolve("out").toString(), new Configuration());
         TrainConfig config = TestConfigs.separable(tmp, tmp.resolve("out"), 2, TrainingMasterKind.AVERAGING);
         store.writeRun(run(config, "unfinished", 2, false));
-        assertTrue(Checkpoints.completed(store, config).isEmpty());
+        assertTrue(Checkpoints.completed(store, config, LINK).isEmpty());
         store.writeRun(run(config, "done", 3, true));
-        assertEquals("done", Checkpoints.completed(store, config).orElseThrow().runId());
+        assertEquals("done", Checkpoints.completed(store, config, LINK).orElseThrow().runId());
+        assertTrue(Checkpoints.completed(store, config, 100).isEmpty(), "a run over other links is another measurement");
     }
 
     @Test

@@ -39,21 +39,20 @@ class NativeThreadsPluginTest {
     }
 
     @Test
-    void theConfigurationAddsThePluginOnceAndKeepsOthers() {
+    void theConfigurationAddsTheJobsPluginsOnceAndKeepsOthers() {
         String other = "com.example.OtherPlugin";
+        String ours = String.join(",", SparkSetup.JOB_PLUGINS);
         SparkConf conf = SparkSetup.conf("local[1]").set(SparkSetup.PLUGINS, other);
         System.setProperty(SparkSetup.PLUGINS, other + ", " + NativeThreadsPlugin.class.getName());
         try {
-            assertEquals(other + ", " + NativeThreadsPlugin.class.getName(),
-                    SparkSetup.conf("local[1]").get(SparkSetup.PLUGINS));
+            assertEquals(other + "," + ours, SparkSetup.conf("local[1]").get(SparkSetup.PLUGINS));
             System.setProperty(SparkSetup.PLUGINS, other);
-            assertEquals(other + "," + NativeThreadsPlugin.class.getName(),
-                    SparkSetup.conf("local[1]").get(SparkSetup.PLUGINS));
+            assertEquals(other + "," + ours, SparkSetup.conf("local[1]").get(SparkSetup.PLUGINS));
         } finally {
             System.clearProperty(SparkSetup.PLUGINS);
         }
         assertEquals(other, conf.get(SparkSetup.PLUGINS), "a configuration set afterwards is the caller's");
-        assertEquals(NativeThreadsPlugin.class.getName(), SparkSetup.conf("local[1]").get(SparkSetup.PLUGINS));
+        assertEquals(ours, SparkSetup.conf("local[1]").get(SparkSetup.PLUGINS));
     }
 
     @Test

@@ -85,4 +85,18 @@ class ResultStoreTest {
             store.names();
         }
     }
+
+    @Test
+    void aCsvOfAnEarlierVersionGainsEmptyValuesInTheNewColumns() {
+        String older = String.join(",", ResultStore.CSV_HEADER.subList(0, ResultStore.CSV_HEADER.size() - 3));
+        String row = "r1," + "x,".repeat(ResultStore.CSV_HEADER.size() - 5) + "\"a,b\"";
+        String upgraded = ResultStore.upToDate(new org.apache.hadoop.fs.Path("/r/results.csv"), older + "\n" + row + "\n");
+        assertEquals(String.join(",", ResultStore.CSV_HEADER) + "\n" + row + ",,,\n", upgraded);
+        assertEquals(upgraded, ResultStore.upToDate(new org.apache.hadoop.fs.Path("/r/results.csv"), upgraded),
+                "a CSV of this version stays as it is");
+        IllegalStateException foreign = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> ResultStore.upToDate(new org.apache.hadoop.fs.Path("/r/results.csv"), "a,b,c\n1,2,3\n"));
+        assertTrue(foreign.getMessage().contains("/r/results.csv") && foreign.getMessage().contains("--out"),
+                foreign.getMessage());
+    }
 }

@@ -27,10 +27,13 @@ import java.util.Locale;
  * @param warmupEpochs       epochs of learning-rate warm-up (0: none)
  * @param epochs             passes over the training data
  * @param trainLimit         training images used (0: all)
+ * @param linkMbit           the cluster's link rate as its configuration stated it (0: not stated),
+ *                           so that runs over links of different rates form curves of their own
  */
 public record Recipe(String trainingMaster, int averagingFrequency, double threshold, String optimizer,
                      double learningRate, double momentum, double l2, double dropout, int batchPerReplica,
-                     int fixedGlobalBatch, String lrScaling, int warmupEpochs, int epochs, int trainLimit) {
+                     int fixedGlobalBatch, String lrScaling, int warmupEpochs, int epochs, int trainLimit,
+                     double linkMbit) {
 
     public static final String SHARED = "shared";
     public static final String AVERAGING = "averaging";
@@ -39,13 +42,14 @@ public record Recipe(String trainingMaster, int averagingFrequency, double thres
     /** The key of a run's settings, with the settings its training master ignores cleared. */
     public static Recipe of(String trainingMaster, int averagingFrequency, double threshold, String optimizer,
                             double learningRate, double momentum, double l2, double dropout, int batchPerReplica,
-                            int fixedGlobalBatch, String lrScaling, int warmupEpochs, int epochs, int trainLimit) {
+                            int fixedGlobalBatch, String lrScaling, int warmupEpochs, int epochs, int trainLimit,
+                            double linkMbit) {
         String master = trainingMaster.toLowerCase(Locale.ROOT);
         String opt = optimizer.toLowerCase(Locale.ROOT);
         boolean averaging = AVERAGING.equals(master);
         return new Recipe(master, averaging ? averagingFrequency : 0, averaging ? 0 : threshold, opt, learningRate,
                 "nesterov".equals(opt) ? momentum : 0, l2, dropout, fixedGlobalBatch == 0 ? batchPerReplica : 0,
-                fixedGlobalBatch, lrScaling.toLowerCase(Locale.ROOT), warmupEpochs, epochs, trainLimit);
+                fixedGlobalBatch, lrScaling.toLowerCase(Locale.ROOT), warmupEpochs, epochs, trainLimit, linkMbit);
     }
 
     /** No remedy: the learning rate not scaled, no warm-up, the per-replica batch fixed. */
@@ -56,7 +60,7 @@ public record Recipe(String trainingMaster, int averagingFrequency, double thres
     /** The same settings without the remedies, at the given per-replica batch. */
     public Recipe plain(int batch) {
         return new Recipe(trainingMaster, averagingFrequency, threshold, optimizer, learningRate, momentum, l2,
-                dropout, batch, 0, NO_SCALING, 0, epochs, trainLimit);
+                dropout, batch, 0, NO_SCALING, 0, epochs, trainLimit, linkMbit);
     }
 
     /** True when the two differ at most in the remedies and the batch. */
@@ -77,7 +81,8 @@ public record Recipe(String trainingMaster, int averagingFrequency, double thres
             remedies.add("warmup " + warmupEpochs);
         }
         String what = remedies.isEmpty() ? "plain" : String.join(" + ", remedies);
-        return what + " (" + masterName() + ")";
+        return what + " (" + masterName() + (linkMbit > 0 ? ", " + Numbers.compact(linkMbit) + " Mbit/s links" : "")
+                + ")";
     }
 
     /** "shared", "averaging" or "averaging every N". */

@@ -3,6 +3,7 @@ package org.sqzspark.job.report;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.sqzspark.job.ResultStore;
@@ -52,8 +53,10 @@ public final class Report {
         List<RunRecord> runs = ResultsFolder.readRuns(results, hadoopConf);
         ResultStore store = ResultStore.open(out, hadoopConf);
         ScalingAnalysis analysis = ScalingAnalysis.of(runs, targetAccuracy);
-        List<ReportCharts.Chart> charts = ReportCharts.draw(analysis);
-        String html = ReportHtml.render(results, runs, analysis, charts,
+        ClusterScaling.Analysis cluster = ClusterScaling.of(runs, 0, 0);
+        List<ReportCharts.Chart> charts = new ArrayList<>(ReportCharts.draw(analysis));
+        charts.addAll(ClusterScaling.charts(cluster));
+        String html = ReportHtml.render(results, runs, analysis, cluster, charts,
                 Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
         for (ReportCharts.Chart c : charts) {
             store.write(c.file(), s -> s.write(c.png()));

@@ -224,8 +224,53 @@ public final class ReportCharts {
         return Math.abs(x - Math.rint(x)) < 1e-9;
     }
 
-    private static double log2(double p) {
+    /** log2 of {@code p}, for the axes of {@link #lineChart}. */
+    public static double log2(double p) {
         return Math.log(p) / Math.log(2);
+    }
+
+    /**
+     * A chart in the report's style against P on a log2 axis: callers give x as log2(P) ({@link
+     * #log2(double)}), and with {@code logLog} y as log2 of the figure too, each axis labelled with
+     * the powers of two it spans. Legend inside, top left, one series a line.
+     */
+    public static XYChart lineChart(String title, String xTitle, String yTitle, boolean logLog) {
+        XYChart chart = chart(title, xTitle, yTitle);
+        chart.getStyler().setxAxisTickLabelsFormattingFunction(ReportCharts::pLabel);
+        if (logLog) {
+            chart.getStyler().setyAxisTickLabelsFormattingFunction(ReportCharts::pLabel);
+        } else {
+            chart.getStyler().setYAxisMin(0.0);
+        }
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Vertical);
+        chart.getStyler().setLegendBorderColor(new Color(200, 200, 200));
+        return chart;
+    }
+
+    /** A data series in the {@code index}-th colour and marker. */
+    public static XYSeries addLine(XYChart chart, String name, List<Double> xs, List<Double> ys, int index) {
+        XYSeries series = chart.addSeries(name, xs, ys);
+        style(series, index);
+        return series;
+    }
+
+    /** A grey dashed reference line. */
+    public static void addReference(XYChart chart, String name, List<Double> xs, List<Double> ys) {
+        referenceLine(chart, name, xs, ys);
+    }
+
+    /** One black point, for a published figure. */
+    public static void addPoint(XYChart chart, String name, double x, double y) {
+        XYSeries s = chart.addSeries(name, List.of(x), List.of(y));
+        s.setMarker(SeriesMarkers.DIAMOND);
+        s.setMarkerColor(Color.BLACK);
+        s.setLineStyle(SeriesLines.NONE);
+    }
+
+    /** The chart as PNG bytes. */
+    public static byte[] encode(XYChart chart) {
+        return png(chart);
     }
 
     private static byte[] png(XYChart chart) {

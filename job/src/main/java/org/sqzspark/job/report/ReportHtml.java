@@ -42,6 +42,12 @@ public final class ReportHtml {
      */
     public static String render(String results, List<RunRecord> runs, ScalingAnalysis analysis,
                                 List<ReportCharts.Chart> charts, String writtenAt) {
+        return render(results, runs, analysis, ClusterScaling.of(List.of(), 0, 0), charts, writtenAt);
+    }
+
+    /** The page, with the cluster's measured and modelled scaling where {@code cluster} has runs. */
+    public static String render(String results, List<RunRecord> runs, ScalingAnalysis analysis,
+                                ClusterScaling.Analysis cluster, List<ReportCharts.Chart> charts, String writtenAt) {
         StringBuilder h = new StringBuilder(1 << 16);
         String target = Numbers.percent(analysis.targetAccuracy());
         long incomplete = analysis.usedRuns().stream().filter(r -> !r.completed()).count();
@@ -77,6 +83,7 @@ public final class ReportHtml {
                             + " <code>report --target-accuracy</code>.</p>\n");
         }
         tables(h, analysis, target);
+        clusterModel(h, cluster);
         definitions(h, target);
         environments(h, analysis.usedRuns());
         superseded(h, analysis);
@@ -114,6 +121,31 @@ public final class ReportHtml {
                     .append("</td></tr>\n");
         }
         h.append("</table>\n");
+    }
+
+    /** Each cluster run against the cost model's prediction of its step, where the model is calibrated. */
+    private static void clusterModel(StringBuilder h, ClusterScaling.Analysis cluster) {
+        if (cluster.checks().isEmpty()) {
+            return;
+        }
+        h.append("<h2>Cluster scaling: measured against the cost model</h2>\n<p>Calibrated on the 1- and 2-node runs at ")
+                .append(Numbers.compact(cluster.calibrationMbit())).append(" Mbit/s (marked); every other run is a"
+                        + " prediction. Bytes are a node's link's, per synchronous step.</p>\n<table>\n<thead><tr>"
+                        + "<th>training master</th><th>link Mbit/s</th><th>nodes</th><th>P</th>"
+                        + "<th>node sent MB/step</th><th>node received MB/step</th><th>step s, measured</th>"
+                        + "<th>step s, model</th><th>error</th></tr></thead>\n<tbody>\n");
+        for (ClusterModel.Check c : cluster.checks()) {
+            ClusterModel.Measured m = c.run();
+            h.append("<tr><td>").append(esc(ClusterModel.label(m.master()))).append(c.fitted() ? " (calibration)" : "")
+                    .append("</td><td>").append(Numbers.compact(m.linkMbit())).append("</td><td>").append(m.nodes())
+                    .append("</td><td>").append(m.nodes() * m.replicasPerNode()).append("</td><td>")
+                    .append(String.format(java.util.Locale.ROOT, "%.2f", m.nodeSent() / 1e6)).append("</td><td>")
+                    .append(String.format(java.util.Locale.ROOT, "%.2f", m.nodeReceived() / 1e6)).append("</td><td>")
+                    .append(ClusterModel.format(m.stepSeconds())).append("</td><td>")
+                    .append(ClusterModel.format(c.predicted())).append("</td><td>")
+                    .append(String.format(java.util.Locale.ROOT, "%+.0f%%", 100 * c.error())).append("</td></tr>\n");
+        }
+        h.append("</tbody>\n</table>\n");
     }
 
     private static void tables(StringBuilder h, ScalingAnalysis analysis, String target) {

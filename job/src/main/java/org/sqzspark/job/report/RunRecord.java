@@ -45,8 +45,26 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
      * @param testAccuracy    accuracy on the test set after the epoch, 0..1
      * @param fitSeconds      wall-clock of the epoch's distributed fit
      * @param imagesPerSecond training images over fit seconds
+     * @param traffic         network bytes per synchronous step, or null where not measured (embedded)
      */
-    public record Epoch(int epoch, double testAccuracy, double fitSeconds, double imagesPerSecond) {
+    public record Epoch(int epoch, double testAccuracy, double fitSeconds, double imagesPerSecond,
+                        Traffic traffic) {
+
+        public Epoch(int epoch, double testAccuracy, double fitSeconds, double imagesPerSecond) {
+            this(epoch, testAccuracy, fitSeconds, imagesPerSecond, null);
+        }
+    }
+
+    /**
+     * Network bytes of one epoch, per synchronous step: the mean executor host's and the driver's
+     * (the head node's).
+     *
+     * @param nodeSent     bytes an executor host sent, mean over the hosts
+     * @param nodeReceived bytes an executor host received, mean over the hosts
+     * @param headSent     bytes the driver's host sent (NaN if not measured)
+     * @param headReceived bytes the driver's host received (NaN if not measured)
+     */
+    public record Traffic(double nodeSent, double nodeReceived, double headSent, double headReceived) {
     }
 
     /**
@@ -62,10 +80,18 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
      * @param sparkVersion       Spark version
      * @param dl4jVersion        DL4J version
      * @param driverCores        processors of the driver JVM
+     * @param linkMbit           the nodes' link rate as the run's configuration stated it, 0 if not
      */
     public record Environment(String master, int executors, int workersPerExecutor, List<String> hosts,
                               String osArch, String nd4jPlatform, String javaVersion, String sparkVersion,
-                              String dl4jVersion, int driverCores) {
+                              String dl4jVersion, int driverCores, double linkMbit) {
+
+        public Environment(String master, int executors, int workersPerExecutor, List<String> hosts, String osArch,
+                           String nd4jPlatform, String javaVersion, String sparkVersion, String dl4jVersion,
+                           int driverCores) {
+            this(master, executors, workersPerExecutor, hosts, osArch, nd4jPlatform, javaVersion, sparkVersion,
+                    dl4jVersion, driverCores, 0);
+        }
     }
 
     /** Test accuracy after the last finished epoch, or NaN before the first. */
@@ -106,8 +132,9 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
                 model.path("momentum").asDouble(0), model.path("l2").asDouble(0), model.path("dropout").asDouble(0),
                 batch, fixedGlobalBatch, config.path("lrScaling").asText(Recipe.NO_SCALING),
                 config.path("warmupEpochs").asInt(0), integer(config, "epochs", "config.epochs"),
-                config.path("trainLimit").asInt(0));
+                config.path("trainLimit").asInt(0), env.path("linkMbit").asDouble(0));
 
+        int steps = root.path("stepsPerEpoch").asInt(0);
         List<Epoch> epochs = new ArrayList<>();
         JsonNode list = root.path("epochs");
         if (!list.isArray()) {
@@ -117,7 +144,8 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
             JsonNode e = list.get(i);
             String at = "epochs[" + i + "]";
             epochs.add(new Epoch(integer(e, "epoch", at + ".epoch"), number(e, "testAccuracy", at + ".testAccuracy"),
-                    number(e, "fitSeconds", at + ".fitSeconds"), e.path("imagesPerSecond").asDouble(Double.NaN)));
+                    number(e, "fitSeconds", at + ".fitSeconds"), e.path("imagesPerSecond").asDouble(Double.NaN),
+                    traffic(e.path("traffic"), steps)));
         }
         double trainSeconds = root.has("trainSeconds") ? number(root, "trainSeconds", "trainSeconds")
                 : epochs.stream().mapToDouble(Epoch::fitSeconds).sum();
@@ -129,7 +157,7 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
                 layout.path("workersPerExecutor").asInt(0), hosts, env.path("osArch").asText(""),
                 env.path("nd4jPlatform").asText(""), env.path("javaVersion").asText(""),
                 env.path("sparkVersion").asText(""), env.path("dl4jVersion").asText(""),
-                env.path("driverCores").asInt(0));
+                env.path("driverCores").asInt(0), env.path("linkMbit").asDouble(0));
 
         return new RunRecord(file, text(root, "runId", "runId"), root.path("startedAt").asText(""),
                 root.path("completed").asBoolean(false), recipe, partitions, batch, model.path("seed").asLong(0),
@@ -137,6 +165,29 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
                 root.path("imagesPerReplica").asInt(0), root.path("globalBatch").asInt(partitions * batch),
                 root.path("stepsPerEpoch").asInt(0), trainSeconds, root.path("totalSeconds").asDouble(Double.NaN),
                 root.path("peakLearningRate").asDouble(learningRate), List.copyOf(epochs), environment);
+    }
+
+    /** The per-step traffic of an epoch's {@code traffic} list, or null without executor entries. */
+    private static Traffic traffic(JsonNode list, int steps) {
+        if (!list.isArray() || steps < 1) {
+            return null;
+        }
+        double sent = 0;
+        double received = 0;
+        int nodes = 0;
+        double headSent = Double.NaN;
+        double headReceived = Double.NaN;
+        for (JsonNode t : list) {
+            if ("driver".equals(t.path("executorId").asText())) {
+                headSent = t.path("sentBytes").asDouble() / steps;
+                headReceived = t.path("receivedBytes").asDouble() / steps;
+            } else {
+                sent += t.path("sentBytes").asDouble();
+                received += t.path("receivedBytes").asDouble();
+                nodes++;
+            }
+        }
+        return nodes == 0 ? null : new Traffic(sent / nodes / steps, received / nodes / steps, headSent, headReceived);
     }
 
     private static JsonNode object(JsonNode parent, String field) {
