@@ -1,5 +1,6 @@
 package org.sqzspark.job;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 
 /**
@@ -14,11 +15,12 @@ import java.util.List;
  * @param imagesPerSecond  training images divided by fit seconds
  * @param elapsedSeconds   wall-clock since the start of training, after this epoch
  * @param traffic          each executor host's network bytes while it trained this epoch (clusters
- *                         only; empty embedded and in results written before it was measured)
+ *                         only; empty embedded and in results written before it was measured, and
+ *                         then left out of the JSON)
  */
 public record EpochMetrics(int epoch, double testAccuracy, double trainLoss, double fitSeconds,
                            double evalSeconds, double imagesPerSecond, double elapsedSeconds,
-                           List<NodeTraffic> traffic) {
+                           @JsonInclude(JsonInclude.Include.NON_EMPTY) List<NodeTraffic> traffic) {
 
     public EpochMetrics {
         traffic = traffic == null ? List.of() : List.copyOf(traffic);
