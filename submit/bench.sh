@@ -18,7 +18,7 @@
 # train_img_per_s, peer_train_img_per_s, ratio (project/peer), plain_epoch_img_per_s,
 # spark_vs_plain (the epochs through Spark against the plain ones: their summed times),
 # sweep_img_per_s and sweep_vs_plain (per training master and P, the study's embedded runs at batch 32
-# per replica, each against a plain epoch of the same recipe taken just before it), sweep_plain_img_per_s,
+# per replica, each against the plain epochs of the same recipe just before and after it), sweep_plain_img_per_s,
 # spark_vs_plain_by_epoch (the same, pair by pair), spark_vs_plain_steps (the epochs through Spark
 # against train_img_per_s) and peak_rss_mb (the largest of the three processes).
 #

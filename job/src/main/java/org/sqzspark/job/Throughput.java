@@ -160,8 +160,14 @@ final class Throughput {
 
     /**
      * The sweep as the study runs it embedded (replicas in the driver, {@link Execution#TURNS}): for
-     * each training master and P, images/s of one timed epoch after one warm-up epoch, each run right
-     * after a plain epoch of the same images and recipe in a JVM of its own ({@link PlainEpochsProcess}).
+     * each training master and P, images/s of one timed epoch after one warm-up epoch, against the
+     * plain epochs of the same images and recipe just before and just after the run, trained in a JVM
+     * of its own ({@link PlainEpochsProcess}): their mean, so that one slow plain epoch (a collection,
+     * the machine's other work) moves a ratio half as much.
+     *
+     * <p>Before the first, both JVMs train {@link #SWEEP_WARMUP_EPOCHS} untimed epochs (the plain one,
+     * and each training master at P=1 in this one), so that P=1 is not timed while the JIT compiler is
+     * still at work: it takes about 300 steps, and one epoch of 3,072 images is 96.
      */
     static SweepFigures sweep(ModelConfig model, int batch, Path data, List<Integer> partitions, String master,
                               Path work) throws IOException {
@@ -170,22 +176,28 @@ final class Throughput {
         List<Double> plainImagesPerSecond = new ArrayList<>();
         try (PlainEpochsProcess plain = new PlainEpochsProcess(batch, data)) {
             int plainEpoch = 0;
-            plain.epoch(++plainEpoch);
+            for (int i = 0; i < SWEEP_WARMUP_EPOCHS; i++) {
+                plain.epoch(++plainEpoch);
+            }
+            for (TrainingMasterKind kind : TrainingMasterKind.values()) {
+                Main.execute(List.of(sweepRun(model, batch, data, work.resolve("warmup-" + kind), master, kind, 1,
+                        SWEEP_WARMUP_EPOCHS)));
+            }
             for (TrainingMasterKind kind : TrainingMasterKind.values()) {
                 Map<String, Double> rates = new LinkedHashMap<>();
                 Map<String, Double> ratios = new LinkedHashMap<>();
+                double before = plain.epoch(++plainEpoch);
                 for (int p : partitions) {
-                    TrainConfig config = new TrainConfig(data.toString(), false,
-                            work.resolve("sweep-" + kind + "-p" + p).toString(), master, p, 2, batch, 0, kind, 1,
-                            TrainConfig.DEFAULT_THRESHOLD, 100, TrainConfig.DEFAULT_EVAL_BATCH, LrScaling.NONE, 0, 0,
-                            model, Execution.TURNS);
-                    double plainSeconds = plain.epoch(++plainEpoch);
+                    TrainConfig config = sweepRun(model, batch, data, work.resolve("sweep-" + kind + "-p" + p), master,
+                            kind, p, 2);
                     RunResult run = Main.execute(List.of(config)).get(0);
+                    double after = plain.epoch(++plainEpoch);
                     double rate = run.trainImages() / run.epochs().get(1).fitSeconds();
-                    double plainRate = run.trainImages() / plainSeconds;
+                    double plainRate = 2 * run.trainImages() / (before + after);
                     plainImagesPerSecond.add(plainRate);
                     rates.put(String.valueOf(p), rate);
                     ratios.put(String.valueOf(p), rate / plainRate);
+                    before = after;
                 }
                 imagesPerSecond.put(kind.toString(), rates);
                 againstPlain.put(kind.toString(), ratios);
@@ -195,8 +207,19 @@ final class Throughput {
                 plainImagesPerSecond.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN));
     }
 
+    /** Untimed epochs each JVM of the sweep's figures trains before the first timed one. */
+    static final int SWEEP_WARMUP_EPOCHS = 3;
+
+    /** One embedded run of the sweep's figures: P replicas in turns, the given recipe, 100 test images. */
+    private static TrainConfig sweepRun(ModelConfig model, int batch, Path data, Path out, String master,
+                                        TrainingMasterKind kind, int partitions, int epochs) {
+        return new TrainConfig(data.toString(), false, out.toString(), master, partitions, epochs, batch, 0, kind, 1,
+                TrainConfig.DEFAULT_THRESHOLD, 100, TrainConfig.DEFAULT_EVAL_BATCH, LrScaling.NONE, 0, 0, model,
+                Execution.TURNS);
+    }
+
     /**
-     * Images/s per training master and P; each against the plain epoch just before it; the plain
+     * Images/s per training master and P; each against the plain epochs just before and after it; the plain
      * epochs' mean images/s.
      */
     record SweepFigures(Map<String, Map<String, Double>> imagesPerSecond, Map<String, Map<String, Double>> againstPlain,

@@ -3,6 +3,9 @@ package org.sqzspark.job.report;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.FontMetrics;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -274,10 +277,41 @@ public final class ReportCharts {
     }
 
     private static byte[] png(XYChart chart) {
+        fitLegend(chart);
         try {
             return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot encode the chart '" + chart.getTitle() + "' as PNG", e);
+        }
+    }
+
+    /**
+     * A legend in one row below the plot where it fits the chart's width, else one series a line:
+     * XChart neither wraps a horizontal legend nor shrinks it, it centres the row and cuts both ends
+     * off (a report with seven recipes lost its first and last names).
+     */
+    static void fitLegend(XYChart chart) {
+        XYStyler s = chart.getStyler();
+        if (s.getLegendPosition() != Styler.LegendPosition.OutsideS
+                || s.getLegendLayout() != Styler.LegendLayout.Horizontal) {
+            return;
+        }
+        Graphics2D g = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics();
+        try {
+            FontMetrics metrics = g.getFontMetrics(s.getLegendFont());
+            // per entry: its line and marker, the gap before the name, the name, the gap to the next
+            double width = 2.0 * s.getLegendPadding();
+            for (XYSeries series : chart.getSeriesMap().values()) {
+                if (series.isShowInLegend()) {
+                    width += s.getLegendSeriesLineLength() + 2.0 * s.getLegendPadding()
+                            + metrics.stringWidth(series.getName());
+                }
+            }
+            if (width > chart.getWidth() - 2.0 * s.getChartPadding()) {
+                s.setLegendLayout(Styler.LegendLayout.Vertical);
+            }
+        } finally {
+            g.dispose();
         }
     }
 }
