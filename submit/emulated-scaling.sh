@@ -11,8 +11,9 @@
 #   --rates    link rates as tc writes them (default: 1gbit,100mbit)
 #   --masters  training masters (default: averaging,shared)
 #   --cpu      CPU quota of each node in cores (default: 0.45)
-#   --images   training images of every run (default: 2560)
-#   --epochs   epochs of every run; the model reads the epochs after the first (default: 2)
+#   --images   training images of every run (default: 1920)
+#   --epochs   epochs of every run; the model reads the warm ones, after the first in which every
+#              node had trained (default: 3; on a slow link a node can join in epoch 2)
 #   --data     CIFAR-10 folder (default: ../shared/cifar10 beside the repository)
 #   --out      results folder (default: results/emulated-scaling)
 #
@@ -33,8 +34,8 @@ nodes="1,2,4"
 rates="1gbit,100mbit"
 masters="averaging,shared"
 cpu="0.45"
-images=2560
-epochs=2
+images=1920
+epochs=3
 data="$here/../../shared/cifar10"
 out="results/emulated-scaling"
 while [[ $# -gt 0 ]]; do
@@ -96,10 +97,12 @@ step_file="$out/node-step.json"
 if [[ ! -s "$step_file" ]]; then
   echo "== one replica's step alone on a node (${cpu} cores)"
   "$cluster" up 1 --cpu "$cpu" > /dev/null
-  # the node's OpenMP team as its executors get it (emulated-cluster.sh submit): one thread per core offered
+  # the node's OpenMP team as its executors get it (emulated-cluster.sh submit): one thread per core offered;
+  # 300 warm-up steps, which the JIT compiler takes to reach full speed (20 measured 0.209 s a step where
+  # a whole gradient-sharing step in a run took 0.147 s)
   threads="$(awk -v c="$cpu" 'BEGIN { t = int(c); if (t < c) t++; if (t < 1) t = 1; print t }')"
   "$cluster" exec 1 -- env OMP_NUM_THREADS="$threads" "$JAVA" "${JVM_FLAGS[@]}" -jar "$JOB_JAR" bench --part steps \
-    --batch 32 --warmup 20 --iters 60 \
+    --batch 32 --warmup 300 --iters 100 \
     | tail -n 1 > "$step_file.tmp"
   mv "$step_file.tmp" "$step_file"
   "$cluster" down > /dev/null

@@ -141,8 +141,7 @@ final class ScalingCommand implements Callable<Integer> {
         for (ClusterModel.Calibration c : calibrations) {
             double one = epochSeconds(c, 1, head);
             for (int n = 1; n <= nodes; n++) {
-                ClusterModel.Cluster cluster = new ClusterModel.Cluster(n, replicasPerNode, linkMbit, head, stepSeconds);
-                ClusterModel.Step s = c.step(cluster);
+                ClusterModel.Step s = c.step(cluster(n, head));
                 double epoch = epochSeconds(c, n, head);
                 double speedup = one / epoch;
                 String[] row = {Integer.toString(n), Integer.toString(n * replicasPerNode), c.master(),
@@ -163,8 +162,13 @@ final class ScalingCommand implements Callable<Integer> {
     }
 
     private double epochSeconds(ClusterModel.Calibration c, int n, double head) {
-        ClusterModel.Cluster cluster = new ClusterModel.Cluster(n, replicasPerNode, linkMbit, head, stepSeconds);
-        return c.stepSeconds(cluster) * ClusterModel.stepsPerEpoch(images, n * replicasPerNode, batch);
+        ClusterModel.Cluster cluster = cluster(n, head);
+        return c.stepSeconds(cluster) * cluster.stepsPerEpoch();
+    }
+
+    private ClusterModel.Cluster cluster(int n, double head) {
+        return new ClusterModel.Cluster(n, replicasPerNode, linkMbit, head, stepSeconds,
+                ClusterModel.stepsPerEpoch(images, n * replicasPerNode, batch));
     }
 
     private static void printChecks(PrintWriter o, ClusterScaling.Analysis analysis) {

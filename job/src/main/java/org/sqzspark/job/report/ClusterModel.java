@@ -23,15 +23,20 @@ import java.util.Optional;
  *   measured share that actually passes it), so
  *   wire = max(r·B<sub>in</sub>/R, h<sub>out</sub>·N·r·B<sub>in</sub>/R<sub>h</sub>)
  *   + max(r·B<sub>out</sub>/R, h<sub>in</sub>·N·r·B<sub>out</sub>/R<sub>h</sub>), added to the step.
- *   Gradient sharing streams each replica's encoded update u to the driver, which relays it to the
- *   other nodes while they train: a node sends r·u and receives k·(P − r)·u, the head receives P·u
- *   and sends h<sub>out</sub>·N·(P − r)·u; the step takes the longer of the compute and the busiest
- *   link.</li>
+ *   Gradient sharing streams each replica's encoded update u to the other nodes while they train: a
+ *   node sends r·u and receives k·(P − r)·u, and the step takes the longer of the compute and that
+ *   wire. What passes the head's link does not overlap: at each epoch's start the driver sends
+ *   every executor the network, its parameters and updater state, and at its end gathers them
+ *   back, E<sub>0</sub> + E<sub>1</sub>·N bytes an epoch, which adds
+ *   (E<sub>0</sub> + E<sub>1</sub>·N) / R<sub>h</sub> per epoch, over the epoch's steps. With strong
+ *   scaling (the same images on more nodes) an epoch has fewer steps as N grows, so this term per
+ *   step grows as N², and it is what a slow link costs gradient sharing most.</li>
  * </ul>
  *
  * <p>Calibrated from two measured runs of a master, on 1 and 2 nodes at one link rate: their bytes
- * per step give B, u, k and the head's shares, their step times a and b; one replica's step time t is
- * measured apart (the job's bench, on a node). Everything else is a prediction.
+ * per step give B, u, k and the head's shares (averaging) or its bytes per epoch E<sub>0</sub> and
+ * E<sub>1</sub> (sharing), their step times a and b; one replica's step time t is measured apart
+ * (the job's bench, on a node). Everything else is a prediction.
  */
 public final class ClusterModel {
 
@@ -56,14 +61,16 @@ public final class ClusterModel {
      * @param linkMbit        each node's link rate, Mbit/s
      * @param headLinkMbit    the driver's (head node's) link rate, Mbit/s
      * @param stepSeconds     one replica's training step alone on a node, at the batch of the calibration
+     * @param stepsPerEpoch   synchronous steps of one epoch on this cluster
      */
     public record Cluster(int nodes, int replicasPerNode, double linkMbit, double headLinkMbit,
-                          double stepSeconds) {
+                          double stepSeconds, int stepsPerEpoch) {
 
         public Cluster {
-            if (nodes < 1 || replicasPerNode < 1 || !(linkMbit > 0) || !(headLinkMbit > 0) || !(stepSeconds >= 0)) {
-                throw new IllegalArgumentException("nodes and replicas per node must be at least 1, link rates"
-                        + " positive, the step time not negative");
+            if (nodes < 1 || replicasPerNode < 1 || !(linkMbit > 0) || !(headLinkMbit > 0) || !(stepSeconds >= 0)
+                    || stepsPerEpoch < 1) {
+                throw new IllegalArgumentException("nodes, replicas per node and steps per epoch must be at least 1,"
+                        + " link rates positive, the step time not negative");
             }
         }
 
@@ -84,11 +91,18 @@ public final class ClusterModel {
      * @param nodeReceived    bytes a node received per step
      * @param headSent        bytes the driver's host sent per step (NaN if not measured)
      * @param headReceived    bytes the driver's host received per step (NaN if not measured)
+     * @param stepsPerEpoch   the run's synchronous steps per epoch
      * @param file            the run's result file, for messages
      */
     public record Measured(String master, int nodes, int replicasPerNode, double linkMbit, double stepSeconds,
                            double nodeSent, double nodeReceived, double headSent, double headReceived,
-                           String file) {
+                           int stepsPerEpoch, String file) {
+
+        /** Bytes through the head's link (both ways) per epoch; 0 where not measured. */
+        double headBytesPerEpoch() {
+            double perStep = (Double.isNaN(headSent) ? 0 : headSent) + (Double.isNaN(headReceived) ? 0 : headReceived);
+            return perStep * stepsPerEpoch;
+        }
     }
 
     /**
@@ -100,16 +114,25 @@ public final class ClusterModel {
      * @param perUnit      b: overhead per step per node (averaging) or per other node's replica (sharing)
      * @param bytesIn      averaging: B_in per replica and step; sharing: k, received over relayed bytes
      * @param bytesOut     averaging: B_out per replica and step; sharing: u, one replica's update
-     * @param headOutShare h_out: the part of the nodes' traffic the head sends
-     * @param headInShare  h_in: the part the head receives (sharing: of the P replicas' updates)
+     * @param headOutShare h_out: the part of the nodes' traffic the head sends (averaging)
+     * @param headInShare  h_in: the part the head receives (averaging)
+     * @param epochHeadBytes        E_0: bytes through the head's link per epoch, whatever the nodes (sharing)
+     * @param epochHeadBytesPerNode E_1: bytes through the head's link per epoch and node (sharing)
      */
     public record Calibration(String master, double stepSeconds, double fixed, double perUnit, double bytesIn,
-                              double bytesOut, double headOutShare, double headInShare) {
+                              double bytesOut, double headOutShare, double headInShare, double epochHeadBytes,
+                              double epochHeadBytesPerNode) {
 
         /** Seconds of one synchronous step on {@code cluster}. */
         public double stepSeconds(Cluster cluster) {
             Step s = step(cluster);
             return s.total();
+        }
+
+        /** Gradient sharing: seconds per step of the head's per-epoch traffic on {@code cluster}. */
+        double epochWire(Cluster cluster) {
+            return (epochHeadBytes + epochHeadBytesPerNode * cluster.nodes()) / (cluster.headLinkMbit() * 1e6 / 8)
+                    / cluster.stepsPerEpoch();
         }
 
         /**
@@ -131,14 +154,15 @@ public final class ClusterModel {
                 return new Step(compute, overhead, wire, compute + overhead + wire);
             }
             double overhead = scale * (fixed + perUnit * (p - r));
-            double wire = Math.max(Math.max(r * bytesOut / rate, bytesIn * (p - r) * bytesOut / rate),
-                    Math.max(headInShare * p * bytesOut / headRate, headOutShare * n * (p - r) * bytesOut / headRate));
-            return new Step(compute, overhead, wire, Math.max(compute + overhead, wire));
+            double stream = Math.max(r * bytesOut / rate, bytesIn * (p - r) * bytesOut / rate);
+            double epochWire = epochWire(cluster);
+            return new Step(compute, overhead, stream + epochWire, Math.max(compute + overhead, stream) + epochWire);
         }
     }
 
     /**
-     * One step, in seconds: its parts and its total (for gradient sharing, the wire overlaps the rest).
+     * One step, in seconds: its parts and its total (for gradient sharing, the wire of the updates
+     * overlaps the rest, the head's per-epoch share of it does not).
      *
      * @param compute  r·t
      * @param overhead a + b·x
@@ -189,21 +213,22 @@ public final class ClusterModel {
             double out = (m1.nodeSent() + m2.nodeSent()) / 2 / r;
             double hOut = share(m2.headSent(), 2.0 * r * in);
             double hIn = share(m2.headReceived(), 2.0 * r * out);
-            Calibration wireOnly = new Calibration(master, t, 0, 0, in, out, hOut, hIn);
+            Calibration wireOnly = new Calibration(master, t, 0, 0, in, out, hOut, hIn, 0, 0);
             double d1 = m1.stepSeconds() - wireOnly.step(shape(m1, t)).total();
             double d2 = m2.stepSeconds() - wireOnly.step(shape(m2, t)).total();
             double b = d2 - d1;
-            return Optional.of(new Calibration(master, t, d1 - b, b, in, out, hOut, hIn));
+            return Optional.of(new Calibration(master, t, d1 - b, b, in, out, hOut, hIn, 0, 0));
         }
         // the update's size from the 2-node run: on one node there is no other replica to share with
         double u = m2.nodeSent() / r;
         int others = 2 * r - r;
         double k = share(m2.nodeReceived(), (double) others * u);
-        double hOut = share(m2.headSent(), 2.0 * others * u);
-        double hIn = share(m2.headReceived(), 2.0 * r * u);
-        double a = m1.stepSeconds() - r * t;
-        double b = (m2.stepSeconds() - r * t - a) / others;
-        return Optional.of(new Calibration(master, t, a, b, k, u, hOut, hIn));
+        double e1 = Math.max(0, m2.headBytesPerEpoch() - m1.headBytesPerEpoch());
+        double e0 = Math.max(0, m1.headBytesPerEpoch() - e1);
+        Calibration wireOnly = new Calibration(master, t, 0, 0, k, u, 0, 0, e0, e1);
+        double a = m1.stepSeconds() - r * t - wireOnly.epochWire(shape(m1, t));
+        double b = (m2.stepSeconds() - r * t - a - wireOnly.epochWire(shape(m2, t))) / others;
+        return Optional.of(new Calibration(master, t, a, b, k, u, 0, 0, e0, e1));
     }
 
     /** Every run of the masters calibrated, against the model's prediction of it. */
@@ -224,7 +249,7 @@ public final class ClusterModel {
 
     /** The cluster a measured run ran on: its link for the nodes and the head alike. */
     static Cluster shape(Measured m, double stepSeconds) {
-        return new Cluster(m.nodes(), m.replicasPerNode(), m.linkMbit(), m.linkMbit(), stepSeconds);
+        return new Cluster(m.nodes(), m.replicasPerNode(), m.linkMbit(), m.linkMbit(), stepSeconds, m.stepsPerEpoch());
     }
 
     private static Optional<Measured> pick(List<Measured> runs, String master, int nodes, double linkMbit) {

@@ -63,7 +63,10 @@ public final class ClusterScaling {
 
     /**
      * A completed cluster run with traffic and a link rate, as the model reads it: step time and bytes
-     * from its epochs after the first (the first pays for starting up), or its only epoch.
+     * from its warm epochs, those after the first in which every executor had trained in the epoch
+     * before (an executor's first epoch pays for fetching the job's jar, the network and its state,
+     * and for a cold JIT; on a slow link an executor can join one epoch late). Without one, its
+     * epochs after the first, or its only epoch.
      */
     static Optional<ClusterModel.Measured> measured(RunRecord run) {
         RunRecord.Environment env = run.environment();
@@ -73,13 +76,27 @@ public final class ClusterScaling {
                 || run.partitions() % env.executors() != 0) {
             return Optional.empty();
         }
-        List<RunRecord.Epoch> timed = epochs.size() > 1 ? epochs.subList(1, epochs.size()) : epochs;
+        List<RunRecord.Epoch> timed = warm(epochs);
         double step = timed.stream().mapToDouble(RunRecord.Epoch::fitSeconds).average().orElseThrow()
                 / run.stepsPerEpoch();
         return Optional.of(new ClusterModel.Measured(run.recipe().trainingMaster(), env.executors(),
                 run.partitions() / env.executors(), env.linkMbit(), step,
                 mean(timed, t -> t.nodeSent()), mean(timed, t -> t.nodeReceived()),
-                mean(timed, t -> t.headSent()), mean(timed, t -> t.headReceived()), run.file()));
+                mean(timed, t -> t.headSent()), mean(timed, t -> t.headReceived()), run.stepsPerEpoch(), run.file()));
+    }
+
+    /** The epochs after the first whose executors all trained in the epoch before, else all after the first. */
+    static List<RunRecord.Epoch> warm(List<RunRecord.Epoch> epochs) {
+        if (epochs.size() < 2) {
+            return epochs;
+        }
+        List<RunRecord.Epoch> warm = new ArrayList<>();
+        for (int i = 1; i < epochs.size(); i++) {
+            if (epochs.get(i - 1).traffic().executors().containsAll(epochs.get(i).traffic().executors())) {
+                warm.add(epochs.get(i));
+            }
+        }
+        return warm.isEmpty() ? epochs.subList(1, epochs.size()) : warm;
     }
 
     private static double mean(List<RunRecord.Epoch> epochs, java.util.function.ToDoubleFunction<RunRecord.Traffic> f) {
@@ -140,12 +157,14 @@ public final class ClusterScaling {
                     int r = base.get().replicasPerNode();
                     List<Double> mx = new ArrayList<>();
                     List<Double> my = new ArrayList<>();
+                    // the same images on every N: an epoch of N nodes has 1/N of one node's steps
+                    int steps1 = base.get().stepsPerEpoch();
                     double t1 = cal.get().stepSeconds(new ClusterModel.Cluster(1, r, rate, rate,
-                            cal.get().stepSeconds()));
+                            cal.get().stepSeconds(), steps1));
                     for (int n = 1; n <= allNodes.last(); n++) {
-                        // an epoch of N nodes takes 1/N of the steps of one node's
-                        double s = t1 * n / cal.get().stepSeconds(new ClusterModel.Cluster(n, r, rate, rate,
-                                cal.get().stepSeconds()));
+                        int steps = Math.max(1, (int) Math.ceil((double) steps1 / n));
+                        double s = t1 * steps1 / (cal.get().stepSeconds(new ClusterModel.Cluster(n, r, rate, rate,
+                                cal.get().stepSeconds(), steps)) * steps);
                         mx.add(ReportCharts.log2(n * r));
                         my.add(speedup ? ReportCharts.log2(s) : s / n);
                     }
@@ -177,11 +196,8 @@ public final class ClusterScaling {
                 ReportCharts.encode(chart));
     }
 
-    /**
-     * Epoch time of {@code base} (one node) over that of {@code m}: both train the same images, and
-     * N nodes take 1/N of the steps.
-     */
+    /** Epoch time of {@code base} (one node) over that of {@code m}: both train the same images. */
     private static double epochRatio(ClusterModel.Measured base, ClusterModel.Measured m) {
-        return base.stepSeconds() * m.nodes() / m.stepSeconds();
+        return base.stepSeconds() * base.stepsPerEpoch() / (m.stepSeconds() * m.stepsPerEpoch());
     }
 }

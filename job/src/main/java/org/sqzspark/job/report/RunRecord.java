@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.MissingNode;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -63,8 +64,10 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
      * @param nodeReceived bytes an executor host received, mean over the hosts
      * @param headSent     bytes the driver's host sent (NaN if not measured)
      * @param headReceived bytes the driver's host received (NaN if not measured)
+     * @param executors    the executors that trained in the epoch, sorted
      */
-    public record Traffic(double nodeSent, double nodeReceived, double headSent, double headReceived) {
+    public record Traffic(double nodeSent, double nodeReceived, double headSent, double headReceived,
+                          List<String> executors) {
     }
 
     /**
@@ -174,7 +177,7 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
         }
         double sent = 0;
         double received = 0;
-        int nodes = 0;
+        List<String> executors = new ArrayList<>();
         double headSent = Double.NaN;
         double headReceived = Double.NaN;
         for (JsonNode t : list) {
@@ -184,10 +187,13 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
             } else {
                 sent += t.path("sentBytes").asDouble();
                 received += t.path("receivedBytes").asDouble();
-                nodes++;
+                executors.add(t.path("executorId").asText());
             }
         }
-        return nodes == 0 ? null : new Traffic(sent / nodes / steps, received / nodes / steps, headSent, headReceived);
+        int nodes = executors.size();
+        Collections.sort(executors);
+        return nodes == 0 ? null : new Traffic(sent / nodes / steps, received / nodes / steps, headSent, headReceived,
+                List.copyOf(executors));
     }
 
     private static JsonNode object(JsonNode parent, String field) {

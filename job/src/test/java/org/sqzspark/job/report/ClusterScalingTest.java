@@ -59,7 +59,9 @@ class ClusterScalingTest {
         for (int n : new int[] {1, 2, 4}) {
             double wire = 2 * n * 3e6 * 8 / 1e9;
             runs.add(run("averaging", n, 1000, 0.3 + 0.1 * n + wire, 3e6, 3e6));
-            runs.add(run("shared", n, 1000, 0.35 + 0.01 * (n - 1), 2e5, 2e5 * (n - 1)));
+            // sharing: the driver's bytes (n² · 2e5 a step over 80 / n steps) pass a 1 Gbit/s head once an epoch
+            double epochWire = n * n * 2e5 * 8 / 1e9;
+            runs.add(run("shared", n, 1000, 0.35 + 0.01 * (n - 1) + epochWire, 2e5, 2e5 * (n - 1)));
         }
         return runs;
     }
@@ -92,6 +94,25 @@ class ClusterScalingTest {
         String html = Files.readString(tmp.resolve("report").resolve(Report.HTML_NAME));
         assertTrue(html.contains("Cluster scaling: measured against the cost model"), "the model's table");
         assertTrue(html.contains("1000 Mbit/s links"), "runs over links of a stated rate are recipes of their own");
+    }
+
+    @Test
+    void anEpochInWhichAnExecutorTrainedForTheFirstTimeIsNotTimed() {
+        ObjectNode run = run("shared", 2, 100, 0.2, 1e5, 1e5);
+        ArrayNode epochs = (ArrayNode) run.get("epochs");
+        // epoch 1 trained on executor 1 alone; executor 2 joined in epoch 2, which took 5 times as long
+        ((ArrayNode) epochs.get(0).get("traffic")).remove(1);
+        ObjectNode second = (ObjectNode) epochs.get(1);
+        second.put("fitSeconds", 5 * second.get("fitSeconds").asDouble());
+        epochs.add(second.deepCopy().put("epoch", 3).put("fitSeconds", second.get("fitSeconds").asDouble() / 5));
+        run.with("config").put("epochs", 3);
+
+        ClusterModel.Measured m = ClusterScaling.measured(RunRecord.of("run-a.json", run)).orElseThrow();
+        assertEquals(0.2, m.stepSeconds(), 1e-9, "the step of epoch 3, the first in which both had trained before");
+
+        epochs.remove(2);
+        m = ClusterScaling.measured(RunRecord.of("run-a.json", run)).orElseThrow();
+        assertEquals(1.0, m.stepSeconds(), 1e-9, "without a warm epoch, the epochs after the first");
     }
 
     @Test
