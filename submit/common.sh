@@ -6,6 +6,10 @@
 #   JAVA            java executable (default: $JAVA_HOME/bin/java, else java on PATH)
 #   SPARK_WORKERS   file listing the worker hosts (default: $SPARK_CONF_DIR/workers), as Spark's sbin reads it
 #   SPARK_SSH_OPTS  options of every ssh to a worker host (default: -o BatchMode=yes -o ConnectTimeout=10)
+#   SPARK_SSH_TIMEOUT  seconds one remote command (ssh) may take on one host before it is cut off, so a
+#                   host that accepts ssh and then stalls cannot hold up the others (default: 60)
+#   SPARK_MASTER_WEBUI_PORT  port of the standalone master's web UI, whose JSON view
+#                   (http://<master host>:<port>/json/) lists the live workers (default: 8080)
 #   HADOOP_HOME     Hadoop installation whose bin/hdfs the HDFS scripts run (default: hdfs on PATH)
 
 SQZ_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,6 +24,17 @@ if [[ -n "${JAVA_HOME:-}" ]]; then
 else
   JAVA="${JAVA:-java}"
 fi
+
+# The job's default partition counts: train --partitions (Main.Train) and sweep --partitions
+# (Main.Sweep.DEFAULT_PARTITIONS)
+# shellcheck disable=SC2034 # used by the scripts that source this file
+TRAIN_PARTITIONS_DEFAULT=1
+# shellcheck disable=SC2034
+SWEEP_PARTITIONS_DEFAULT="1,2,4,8,16,24,32,48"
+# Exit code of the job (Main.EXIT_CLUSTER) and of these scripts when the cluster cannot host a P now:
+# too few live workers or registered executors, or no master answering
+# shellcheck disable=SC2034
+EXIT_CLUSTER=5
 
 # JVM flags of an embedded (local[*]) run; spark-conf/spark-defaults.conf carries the same for spark-submit,
 # with the cluster's memory limits and Aeron buffer size.
@@ -85,17 +100,32 @@ read_workers() {
 
 # Runs a command on a host over ssh, each word quoted for the remote shell (never re-split or
 # expanded there), the way Spark's sbin/workers.sh reaches its workers. Standard input goes along.
+# ssh's ConnectTimeout covers connecting only, not a host that stalls after that: the whole
+# command is cut off after SPARK_SSH_TIMEOUT seconds (exit code 124), killed 5 s later if need be.
 on_host() {
   local host="$1"
   shift
   local -a ssh_opts
   read -r -a ssh_opts <<< "${SPARK_SSH_OPTS:--o BatchMode=yes -o ConnectTimeout=10}"
   # shellcheck disable=SC2029 # quoted here on purpose: the remote shell sees each word as one word
-  ssh "${ssh_opts[@]}" "$host" "$(printf '%q ' "$@")"
+  timeout -k 5 "${SPARK_SSH_TIMEOUT:-60}" ssh "${ssh_opts[@]}" "$host" "$(printf '%q ' "$@")"
+}
+
+# What went wrong on a host, in one line, from its on_workers exit status and log.
+# Usage: host_failure STATUS LOG
+host_failure() {
+  local last
+  last="$(grep -v '^worker-addresses:' "$2" | tail -n 1 || true)"
+  case "$1" in
+    124 | 137) echo "no answer within ${SPARK_SSH_TIMEOUT:-60} s (SPARK_SSH_TIMEOUT): cut off" ;;
+    255) echo "ssh failed: ${last:-no message}" ;;
+    *) echo "exit code $1: ${last:-no message}" ;;
+  esac
 }
 
 # Runs a command on every host in WORKER_HOSTS at once, each with standard input from the file
-# INPUT; host i's output goes to WORK/i.log and its exit status to WORK/i.rc.
+# INPUT; host i's output goes to WORK/i.log and its exit status to WORK/i.rc. Each host has
+# SPARK_SSH_TIMEOUT seconds (on_host), so the whole loop ends within that.
 # Usage: on_workers WORK INPUT COMMAND [ARG...]
 on_workers() {
   local work="$1" input="$2" i
@@ -154,4 +184,114 @@ require_positive() {
     echo "error: $1=$2 is not a positive integer" >&2
     exit 2
   fi
+}
+
+# Megabytes of a Spark memory size (1g, 1536m, 512k; a bare number is megabytes, as Spark reads
+# spark.executor.memory); nothing when it is not one.
+memory_mb() {
+  local v="${1,,}"
+  if [[ "$v" =~ ^([0-9]+)(k|kb)?$ && -n "${BASH_REMATCH[2]}" ]]; then
+    echo $((BASH_REMATCH[1] / 1024))
+  elif [[ "$v" =~ ^([0-9]+)(m|mb)?$ ]]; then
+    echo "${BASH_REMATCH[1]}"
+  elif [[ "$v" =~ ^([0-9]+)(g|gb)$ ]]; then
+    echo $((BASH_REMATCH[1] * 1024))
+  elif [[ "$v" =~ ^([0-9]+)(t|tb)$ ]]; then
+    echo $((BASH_REMATCH[1] * 1024 * 1024))
+  fi
+}
+
+# The web UI JSON views of the masters in a spark:// URL (standby masters: spark://h1:p1,h2:p2),
+# one per line: http://<host>:$SPARK_MASTER_WEBUI_PORT/json/.
+master_json_urls() {
+  local hostport
+  local -a list
+  IFS=, read -r -a list <<< "${1#spark://}"
+  for hostport in "${list[@]}"; do
+    echo "http://${hostport%:*}:${SPARK_MASTER_WEBUI_PORT:-8080}/json/"
+  done
+}
+
+# Asks the standalone master of the spark:// URL for its workers (its web UI's JSON view; the
+# master whose status is ALIVE, when there are standby masters). Prints one line per ALIVE worker:
+# host cores memory_mb. Returns 1, with the reason on standard error, when no master answers.
+# Usage: master_workers SPARK_MASTER_URL
+master_workers() {
+  local -a urls
+  mapfile -t urls < <(master_json_urls "$1")
+  if ! command -v python3 > /dev/null 2>&1; then
+    echo "python3 not found (it reads the master's JSON view; Raspberry Pi OS has it)" >&2
+    return 1
+  fi
+  python3 - "${urls[@]}" << 'PY'
+import json, sys, urllib.request
+failures = []
+for url in sys.argv[1:]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            state = json.load(answer)
+    except Exception as e:
+        failures.append(f"{url}: {getattr(e, 'reason', e)}")
+        continue
+    if state.get("status", "ALIVE") != "ALIVE":
+        failures.append(f"{url}: {state.get('status')} (a standby master)")
+        continue
+    for w in state.get("workers", []):
+        if w.get("state") == "ALIVE":
+            print(w["host"], int(w.get("cores", 0)), int(w.get("memory", 0)))
+    sys.exit(0)
+print("; ".join(failures), file=sys.stderr)
+sys.exit(1)
+PY
+}
+
+# Sets LIVE_WORKERS to the number of worker hosts that can each take one executor of CORES cores and
+# MEMORY_MB megabytes (one executor per host): the ALIVE workers of SPARK_MASTER_URL's master, or,
+# where that master does not answer or SPARK_MASTER_URL is not set, the hosts in the workers file.
+# Says on standard error where the count comes from. Exits EXIT_CLUSTER when the master answers
+# and has no such worker.
+# Usage: live_workers CORES MEMORY_MB
+live_workers() {
+  local cores="$1" memory="$2" listing why host c m
+  local -a hosts=()
+  if [[ -n "${SPARK_MASTER_URL:-}" ]]; then
+    if listing="$(master_workers "$SPARK_MASTER_URL" 2>&1)"; then
+      while read -r host c m; do
+        if [[ -n "$host" && "$c" -ge "$cores" && "$m" -ge "$memory" && " ${hosts[*]} " != *" $host "* ]]; then
+          hosts+=("$host")
+        fi
+      done <<< "$listing"
+      LIVE_WORKERS=${#hosts[@]}
+      if [[ $LIVE_WORKERS -eq 0 ]]; then
+        echo "error: the master $SPARK_MASTER_URL lists no live worker with $cores cores and $memory MB for an executor; start the workers (submit/start-cluster.sh) and check the web UI" >&2
+        exit "$EXIT_CLUSTER"
+      fi
+      echo "plan: $LIVE_WORKERS live worker hosts with $cores cores and $memory MB for an executor, from the master's web UI ($(master_json_urls "$SPARK_MASTER_URL" | head -n 1))" >&2
+      return
+    fi
+    why="the master's web UI did not answer ($listing)"
+  else
+    why="SPARK_MASTER_URL is not set"
+  fi
+  read_workers
+  LIVE_WORKERS=${#WORKER_HOSTS[@]}
+  echo "plan: $why; planning from the $LIVE_WORKERS hosts in the workers file ${SPARK_WORKERS:-$SPARK_CONF_DIR/workers}, assuming every one is up" >&2
+}
+
+# The layout of P replicas on at most WORKERS executors (one per worker host), as gradient sharing
+# needs P a multiple of the executor count: PLAN_EXECUTORS, the largest divisor of P not above
+# WORKERS; PLAN_REPLICAS = P / PLAN_EXECUTORS in each executor; PLAN_THREADS, the executor's CORES
+# shared among its replicas (at least 1). 24 workers give P=48 as 24 executors x 2, P=32 as 16 x 2.
+# Usage: plan_run P WORKERS CORES
+plan_run() {
+  local p="$1" workers="$2" cores="$3" e
+  e=$((p < workers ? p : workers))
+  while ((p % e != 0)); do
+    e=$((e - 1))
+  done
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  PLAN_EXECUTORS=$e
+  PLAN_REPLICAS=$((p / e))
+  # shellcheck disable=SC2034
+  PLAN_THREADS=$((cores / PLAN_REPLICAS > 0 ? cores / PLAN_REPLICAS : 1))
 }

@@ -63,7 +63,7 @@ UP_TIMEOUT="${UP_TIMEOUT:-120}"
 
 MASTER_PORT=7077
 WEBUI_PORT=8080
-# Heap of the master and worker daemons, as SPARK_DAEMON_MEMORY in spark-conf/spark-env.sh.
+# Heap of the master and worker daemons (a Pi gets 256m, SPARK_DAEMON_MEMORY in spark-conf/spark-env.sh).
 DAEMON_HEAP=512m
 # Node i's address is SUBNET.(NODE_BASE + i); .254 is the bridge, so 243 nodes at most.
 NODE_BASE=10

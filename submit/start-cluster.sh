@@ -2,7 +2,11 @@
 # Starts the Spark standalone cluster from the head node: the master here, then over ssh a worker on
 # every host in spark-conf/workers, as Spark's sbin/start-all.sh does. Each worker host first gets a
 # copy of spark-conf/ (worker cores and memory, logging), so the Pis need Java and Spark but not this
-# repository. Prints the master URL to submit to.
+# repository. Every host's ssh is cut off after SPARK_SSH_TIMEOUT seconds, so a host that accepts
+# ssh and then stalls cannot hold up the rest; one line per host says how it went. Then it waits
+# (REGISTER_TIMEOUT) until every worker it started is listed ALIVE in the master's JSON view
+# (http://<master host>:<web UI port>/json/). Prints the master URL to submit to; exits 1 naming
+# the hosts whose worker did not start or did not register.
 #
 # Usage: submit/start-cluster.sh
 #
@@ -15,6 +19,8 @@
 #   SPARK_MASTER_PORT   master port (default: 7077); SPARK_MASTER_WEBUI_PORT its web UI (default: 8080)
 #   SPARK_WORKERS       workers file (default: spark-conf/workers)
 #   SPARK_SSH_OPTS      ssh options (default: -o BatchMode=yes -o ConnectTimeout=10)
+#   SPARK_SSH_TIMEOUT   seconds the ssh to one host may take in all (default: 60)
+#   REGISTER_TIMEOUT    seconds to wait for the workers to register with the master (default: 60)
 set -euo pipefail
 # shellcheck source=submit/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -38,6 +44,10 @@ master_port="${SPARK_MASTER_PORT:-7077}"
 webui_port="${SPARK_MASTER_WEBUI_PORT:-8080}"
 require_positive SPARK_MASTER_PORT "$master_port"
 require_positive SPARK_MASTER_WEBUI_PORT "$webui_port"
+register_timeout="${REGISTER_TIMEOUT:-60}"
+require_positive REGISTER_TIMEOUT "$register_timeout"
+require_positive SPARK_SSH_TIMEOUT "${SPARK_SSH_TIMEOUT:-60}"
+export SPARK_MASTER_WEBUI_PORT="$webui_port"
 worker_spark_home="${WORKER_SPARK_HOME:-$SPARK_HOME}"
 worker_conf_dir="${WORKER_CONF_DIR:-$worker_spark_home/conf-squeezenet-spark}"
 if [[ "$worker_spark_home" != /* || "$worker_conf_dir" != /* ]]; then
@@ -77,38 +87,69 @@ if ! state="$(launched "$work/master.log" "$rc")"; then
 fi
 echo "master: $state"
 
-# On each worker host (POSIX sh, arguments 1-3: conf folder, Spark, master URL): unpack the copy of
-# spark-conf/, then start the worker with it.
+# On each worker host (POSIX sh, arguments 1-3: conf folder, Spark, master URL): say the names and
+# addresses the worker may register with (its host names, its addresses, and the one ssh reached),
+# unpack the copy of spark-conf/, then start the worker with it.
 # shellcheck disable=SC2016 # expanded by the remote shell
-remote='set -e; if [ ! -x "$2/sbin/start-worker.sh" ]; then echo "no Spark at $2 on $(hostname): unpack spark-3.5.3-bin-hadoop3 there or set WORKER_SPARK_HOME" >&2; exit 1; fi; mkdir -p "$1"; tar -C "$1" -xf -; SPARK_CONF_DIR="$1" exec "$2/sbin/start-worker.sh" "$3"'
+remote='set -e; echo "worker-addresses: $(hostname 2>/dev/null || true) $(hostname -I 2>/dev/null || true) $(echo "${SSH_CONNECTION:-}" | cut -d" " -f3)"; if [ ! -x "$2/sbin/start-worker.sh" ]; then echo "no Spark at $2 on $(hostname): unpack spark-3.5.3-bin-hadoop3 there or set WORKER_SPARK_HOME" >&2; exit 1; fi; mkdir -p "$1"; tar -C "$1" -xf -; SPARK_CONF_DIR="$1" exec "$2/sbin/start-worker.sh" "$3"'
 tar -C "$SPARK_CONF_DIR" -cf "$work/conf.tar" .
 on_workers "$work" "$work/conf.tar" sh -c "$remote" start-worker "$worker_conf_dir" "$worker_spark_home" "$master_url"
 
 failed=()
+started=()
 for i in "${!WORKER_HOSTS[@]}"; do
   host="${WORKER_HOSTS[$i]}"
-  if state="$(launched "$work/$i.log" "$(cat "$work/$i.rc")")"; then
+  rc="$(cat "$work/$i.rc")"
+  grep -v '^worker-addresses:' "$work/$i.log" > "$work/$i.out" || true
+  if [[ "$rc" -ne 124 && "$rc" -ne 137 ]] && state="$(launched "$work/$i.out" "$rc")"; then
     echo "$host: worker $state"
+    started+=("$i")
   else
-    sed "s/^/$host: /" "$work/$i.log" >&2
+    if [[ "$rc" -ne 255 ]]; then
+      sed "s/^/$host: /" "$work/$i.out" >&2
+    fi
+    echo "$host: error: no worker started: $(host_failure "$rc" "$work/$i.log")" >&2
     failed+=("$host")
   fi
 done
+
+# Wait until the master lists every started worker as ALIVE. A worker registers with one of its
+# host's addresses (or its SPARK_LOCAL_HOSTNAME), so a host counts as registered when the master
+# lists its name in the workers file or one of the names and addresses it reported above.
+registered=()
+missing=()
+deadline=$((SECONDS + register_timeout))
+while :; do
+  alive="$(master_workers "$master_url" 2> "$work/master-json.err" | cut -d' ' -f1 || true)"
+  registered=()
+  missing=()
+  for i in "${started[@]}"; do
+    host="${WORKER_HOSTS[$i]}"
+    names=" ${host#*@} $(sed -n 's/^worker-addresses://p' "$work/$i.log" | tr -s ' \t' '  ') "
+    found=false
+    while read -r a; do
+      if [[ -n "$a" && "$names" == *" $a "* ]]; then
+        found=true
+      fi
+    done <<< "$alive"
+    if $found; then registered+=("$host"); else missing+=("$host"); fi
+  done
+  if [[ ${#missing[@]} -eq 0 || $SECONDS -ge $deadline ]]; then
+    break
+  fi
+  sleep 1
+done
+echo "workers registered with the master: ${#registered[@]} of ${#WORKER_HOSTS[@]}"
+if [[ ${#missing[@]} -gt 0 ]]; then
+  if [[ -s "$work/master-json.err" ]]; then
+    echo "error: the master's web UI did not answer: $(cat "$work/master-json.err")" >&2
+  fi
+  echo "error: not registered with the master within $register_timeout s: ${missing[*]}; see the worker log in $worker_spark_home/logs there and the master's web UI http://$master_host:$webui_port" >&2
+fi
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "error: no worker started on ${failed[*]}; check ssh from here (ssh ${failed[0]} true), Java 17 and Spark there, then run this again" >&2
-  exit 1
 fi
-
-# The workers register within seconds; report how many the master sees, when curl can ask it.
-if command -v curl > /dev/null 2>&1; then
-  alive=0
-  for _ in $(seq 1 30); do
-    alive="$(curl -fsS "http://$master_host:$webui_port/json/" 2> /dev/null | grep -o '"aliveworkers" *: *[0-9]*' | grep -o '[0-9]*$' || true)"
-    if [[ "${alive:-0}" -ge ${#WORKER_HOSTS[@]} ]]; then
-      break
-    fi
-    sleep 1
-  done
-  echo "workers registered with the master: ${alive:-0} of ${#WORKER_HOSTS[@]}"
+if [[ ${#failed[@]} -gt 0 || ${#missing[@]} -gt 0 ]]; then
+  exit 1
 fi
 echo "submit with: export SPARK_MASTER_URL=$master_url"

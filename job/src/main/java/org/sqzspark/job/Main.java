@@ -47,6 +47,12 @@ public final class Main implements Runnable {
     static final int EXIT_DATA = 3;
     /** Exit code of a run stopped by its cluster; --resume continues it. */
     static final int EXIT_INTERRUPTED = 4;
+    /**
+     * Exit code of a run the cluster cannot host now: fewer executors registered than asked for, or
+     * none. submit/cluster-sweep.sh skips such a P and goes on; the same command runs once the
+     * workers are up.
+     */
+    static final int EXIT_CLUSTER = 5;
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
     @CommandLine.Spec
@@ -107,6 +113,10 @@ public final class Main implements Runnable {
         if (e instanceof RunInterruptedException) {
             err.println("error: " + e.getMessage());
             return EXIT_INTERRUPTED;
+        }
+        if (e instanceof SparkSetup.ClusterUnavailableException) {
+            err.println("error: " + e.getMessage());
+            return EXIT_CLUSTER;
         }
         log.error("Run failed", e);
         err.println("error: " + e);

@@ -182,13 +182,20 @@ final class SparkSetup {
         }
     }
 
-    /** Executor JVMs available for training: 1 in local mode, else the registered executors. */
+    /**
+     * Executor JVMs available for training: 1 in local mode, else the registered executors, after
+     * waiting up to {@link #CONF_EXECUTOR_WAIT} seconds for the {@code spark.executor.instances}
+     * asked for (or, when none is asked for, for the count to hold still for 3 s).
+     *
+     * @throws ClusterUnavailableException when no executor, or fewer than asked for, registered in time
+     */
     static int executors(JavaSparkContext sc) {
         if (sc.isLocal()) {
             return 1;
         }
         int expected = sc.getConf().getInt("spark.executor.instances", 0);
-        long deadline = System.nanoTime() + sc.getConf().getLong(CONF_EXECUTOR_WAIT, 60) * 1_000_000_000L;
+        long waitSeconds = sc.getConf().getLong(CONF_EXECUTOR_WAIT, 60);
+        long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L;
         int seen = registeredExecutors(sc);
         int stableFor = 0;
         while (System.nanoTime() < deadline && (seen == 0 || seen < expected || (expected == 0 && stableFor < 3))) {
@@ -198,11 +205,25 @@ final class SparkSetup {
             seen = now;
         }
         if (seen == 0) {
-            throw new IllegalStateException("no executor registered with master " + sc.master() + " within "
-                    + sc.getConf().getLong(CONF_EXECUTOR_WAIT, 60) + " s: check that workers are running"
-                    + " (submit/start-cluster.sh) and have the memory and cores spark-conf asks for");
+            throw new ClusterUnavailableException("no executor registered with master " + sc.master() + " within "
+                    + waitSeconds + " s: check that workers are running (submit/start-cluster.sh) and have the"
+                    + " memory and cores spark-conf asks for");
+        }
+        if (seen < expected) {
+            // a layout on fewer executors than planned would be another run than the one asked for
+            throw new ClusterUnavailableException("only " + seen + " of the " + expected + " executors asked for"
+                    + " (spark.executor.instances) registered with master " + sc.master() + " within " + waitSeconds
+                    + " s: the cluster cannot host this run now; check the live workers and their free cores and"
+                    + " memory in the master's web UI, or ask for fewer executors (EXECUTORS)");
         }
         return seen;
+    }
+
+    /** The cluster cannot host the run now: too few executors registered (exit code {@link Main#EXIT_CLUSTER}). */
+    static final class ClusterUnavailableException extends IllegalStateException {
+        ClusterUnavailableException(String message) {
+            super(message);
+        }
     }
 
     /** Hosts running executors (the driver's host in local mode). */

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -37,32 +38,46 @@ final class StandaloneCluster implements AutoCloseable {
     private final List<Process> processes = new ArrayList<>();
     private final List<Path> logs = new ArrayList<>();
     private final int masterPort;
+    private final int webUiPort;
 
-    private StandaloneCluster(Path jar, Path dir, int masterPort) {
+    private StandaloneCluster(Path jar, Path dir, int masterPort, int webUiPort) {
         this.jar = jar;
         this.dir = dir;
         this.masterPort = masterPort;
+        this.webUiPort = webUiPort;
     }
 
     /** Starts a master and {@code workers} workers with {@code cores} cores and {@code memory} each. */
     static StandaloneCluster start(Path jar, Path dir, int workers, int cores, String memory)
             throws IOException, InterruptedException {
+        return start(jar, dir, Collections.nCopies(workers, HOST), cores, memory);
+    }
+
+    /**
+     * Starts a master on {@link #HOST} and one worker on each of {@code workerHosts} (loopback
+     * addresses, so that workers count as hosts of their own), with {@code cores} cores and
+     * {@code memory} each.
+     */
+    static StandaloneCluster start(Path jar, Path dir, List<String> workerHosts, int cores, String memory)
+            throws IOException, InterruptedException {
+        int workers = workerHosts.size();
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("the shaded job jar " + jar + " is missing: run `mvn verify` (package"
                     + " builds it before the integration tests)");
         }
-        StandaloneCluster cluster = new StandaloneCluster(jar, dir, freeTcpPort());
+        StandaloneCluster cluster = new StandaloneCluster(jar, dir, freeTcpPort(), freeTcpPort());
         try {
             Path sparkHome = Files.createDirectories(dir.resolve("spark-home"));
             // a worker adds <SPARK_HOME>/jars/* to executor class paths; the job jar comes in through
             // spark.executor.extraClassPath instead, as an application's dependencies do
             Files.createDirectories(sparkHome.resolve("jars"));
             cluster.launch("master", List.of("org.apache.spark.deploy.master.Master", "--host", HOST, "--port",
-                    String.valueOf(cluster.masterPort), "--webui-port", String.valueOf(freeTcpPort())), Map.of());
+                    String.valueOf(cluster.masterPort), "--webui-port", String.valueOf(cluster.webUiPort)), Map.of());
             cluster.awaitPort(cluster.masterPort, "master");
             for (int w = 1; w <= workers; w++) {
                 Path work = Files.createDirectories(dir.resolve("worker-" + w));
-                cluster.launch("worker-" + w, List.of("org.apache.spark.deploy.worker.Worker", "--host", HOST,
+                cluster.launch("worker-" + w, List.of("org.apache.spark.deploy.worker.Worker", "--host",
+                        workerHosts.get(w - 1),
                         "--cores", String.valueOf(cores), "--memory", memory, "--webui-port",
                         String.valueOf(freeTcpPort()), "--work-dir", work.toString(), cluster.masterUrl()),
                         Map.of("SPARK_HOME", sparkHome.toString(), "SPARK_SCALA_VERSION", "2.12",
@@ -77,6 +92,11 @@ final class StandaloneCluster implements AutoCloseable {
 
     String masterUrl() {
         return "spark://" + HOST + ":" + masterPort;
+    }
+
+    /** The port of the master's web UI, whose JSON view lists the workers. */
+    int webUiPort() {
+        return webUiPort;
     }
 
     /**
