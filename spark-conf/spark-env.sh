@@ -7,8 +7,8 @@
 # Java: JAVA_HOME as set; else Debian's OpenJDK 17 for this machine's architecture (dpkg's name for
 # it: arm64 on a 64-bit Raspberry Pi OS), the Java the job is built and tested on (Raspberry Pi OS
 # Legacy, Debian 12, has it); else OpenJDK 21 (Debian 13 has no 17; not covered by the tests:
-# README, step 1); else the JDK of the java on PATH. 17 is looked for by name first because
-# Debian's `java` command points at the newest JDK installed.
+# docs/pi-cluster.md, step 1); else the JDK of the java on PATH. 17 is looked for by name first
+# because Debian's `java` command points at the newest JDK installed.
 if [[ -z "${JAVA_HOME:-}" ]]; then
   sqz_arch="$(dpkg --print-architecture 2> /dev/null)" || sqz_arch='*'
   # shellcheck disable=SC2231 # without dpkg, $sqz_arch is * and matches any architecture
@@ -35,7 +35,7 @@ export SPARK_WORKER_CORES="${SPARK_WORKER_CORES:-4}"
 export SPARK_WORKER_MEMORY="${SPARK_WORKER_MEMORY:-1g}"
 # Heap of the master and worker daemons (Spark's default: 1g). A worker with one executor, or a
 # master with 24 workers and one application at a time, needs little; 256 MB keeps a 4 GB worker's
-# executor, worker and DataNode within its memory (README, "Memory per Pi").
+# executor, worker and DataNode within its memory (docs/pi-cluster.md, "Memory per Pi").
 export SPARK_DAEMON_MEMORY="${SPARK_DAEMON_MEMORY:-256m}"
 # Every application copies the job jar (335 MB for linux-arm64) into the worker's work folder on the
 # SD card ($SPARK_HOME/work, Spark's default); a sweep is one application per P. Delete the folders
@@ -54,9 +54,9 @@ if [[ -f "${SPARK_CONF_DIR:-}/log4j2-daemons.properties" ]]; then
   # quoted for Spark, which splits the value as bash would
   export SPARK_DAEMON_JAVA_OPTS="${SPARK_DAEMON_JAVA_OPTS:-} \"-Dlog4j2.configurationFile=$SPARK_CONF_DIR/log4j2-daemons.properties\""
 fi
-# Ports: fixed, so that a firewall can list them (README, step 2). The worker's (Spark's default:
-# random) and its web UI's; the master's are set by submit/start-cluster.sh (7077, web UI 8080), the
-# driver's and the block managers' in spark-defaults.conf.
+# Ports: fixed, so that a firewall can list them (docs/pi-cluster.md, step 2). The worker's
+# (Spark's default: random) and its web UI's; the master's are set by submit/start-cluster.sh (7077,
+# web UI 8080), the driver's and the block managers' in spark-defaults.conf.
 export SPARK_WORKER_PORT="${SPARK_WORKER_PORT:-7078}"
 export SPARK_WORKER_WEBUI_PORT="${SPARK_WORKER_WEBUI_PORT:-8081}"
 # Scratch folder of the driver's block manager and, through the workers, of the executors' (broadcast

@@ -327,10 +327,10 @@ check_host() {
     if [[ "$major" == 17 || "$major" == 21 ]]; then
       result java ok "$version"
     else
-      result java FAIL "${got[java]} is $version; the job needs Java 17 or 21 (openjdk-17-jdk-headless, README step 4)"
+      result java FAIL "${got[java]} is $version; the job needs Java 17 or 21 (openjdk-17-jdk-headless, docs/pi-cluster.md, step 4)"
     fi
   else
-    result java FAIL "${got[java]:-java} did not run: ${got[javaversion]:-no output} (install openjdk-17-jdk-headless, README step 4)"
+    result java FAIL "${got[java]:-java} did not run: ${got[javaversion]:-no output} (install openjdk-17-jdk-headless, docs/pi-cluster.md, step 4)"
   fi
 
   if skipped names; then
@@ -340,7 +340,7 @@ check_host() {
     if [[ -z "$addr" ]]; then
       problems+=("$name does not resolve on $name")
     elif [[ "$addr" == 127.* ]]; then
-      problems+=("$name is the loopback address $addr on $name (delete the line that maps it to $addr in /etc/hosts, README step 2)")
+      problems+=("$name is the loopback address $addr on $name (delete the line that maps it to $addr in /etc/hosts, docs/pi-cluster.md, step 2)")
     elif ! names_hold "$name" "${got[rev]:-}"; then
       problems+=("$addr is '${got[rev]:-}' on $name, not $name")
     fi
