@@ -2,7 +2,8 @@
 # Proves the linux-arm64 build on an x86-64 Debian machine: runs the linux-arm64 job jar with
 # Debian's arm64 OpenJDK 17 under qemu-aarch64 user emulation (on an aarch64 host: natively, with
 # the host's java), checks that the JVM is an aarch64 one and that ND4J loaded its linux-arm64
-# native library, and trains a few steps at P=2 on small synthetic data (loss must go down).
+# native library, and trains a few steps at P=2 on small synthetic data (loss must go down); then
+# predict classifies a few test records with the trained model and times it.
 #
 # Usage: submit/arm64-check.sh       (as root on a Debian machine if packages are missing; no options)
 #   Builds the jar from a copy of the sources if absent (the x86-64 build outputs stay untouched;
@@ -15,7 +16,7 @@
 #   ARM64_JAR       the linux-arm64 job jar (default: job/target/squeezenet-spark-job-linux-arm64.jar)
 #   ARM64_JRE_DIR   where the arm64 OpenJDK 17 is unpacked and kept (default: ~/.cache/sqzspark/openjdk-17-arm64)
 #   QEMU_LD_PREFIX  arm64 root of the C runtime libraries for qemu (default: /usr/aarch64-linux-gnu)
-#   RUN_TIMEOUT     seconds the training run may take before it is killed (default: 420)
+#   RUN_TIMEOUT     seconds the training run (and predict) may take before it is killed (default: 420)
 #   MVN             Maven command (default: mvn)
 #   JAVA            java on an aarch64 host (default: $JAVA_HOME/bin/java or java)
 #   JAVA_OPTS       extra JVM options, e.g. -Xmx4g
@@ -24,7 +25,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 if [[ $# -gt 0 ]]; then
-  sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 
@@ -325,14 +326,36 @@ fi
 grep ' INFO Trainer: ' "$log" || true
 [[ -n "$mapped" ]] || fail "the run never mapped libnd4jcpu.so (looked in /proc/$run_pid/maps every second); log in $log"
 
+# --- predict with the trained model -------------------------------------------------------------------
+# The edge's use of the model: its top classes for a few test records, then its latency (batch 1) and
+# throughput (batch 32), timed briefly: emulation is slow and the figures are not the Pi's.
+predict_images=8 predict_runs=3
+predict_log="$work/predict.log"
+models=("$out"/run-*.model.zip)
+[[ -f "${models[0]}" ]] || fail "the training run wrote no run-*.model.zip into $out"
+step "predict: the trained model on $predict_images test records, timed over $predict_runs runs (log: $predict_log)"
+logged "predict" "$predict_log" timeout "$RUN_TIMEOUT" "${java_cmd[@]}" "${JVM_FLAGS[@]}" "${extra_opts[@]}" \
+  "-Dorg.bytedeco.javacpp.cachedir=$cache" -jar "$ARM64_JAR" predict --model "${models[0]}" "$data/test_batch.bin" \
+  --limit "$predict_images" --runs "$predict_runs" --warmup 1
+top_lines="$(grep -cE '^.+#[0-9]+ \(label [a-z]+\): [a-z]+ [0-9.]+%, [a-z]+ [0-9.]+%, [a-z]+ [0-9.]+%$' "$predict_log" || true)"
+[[ "$top_lines" -eq "$predict_images" ]] \
+  || fail "predict printed the top classes of $top_lines images, expected $predict_images; output in $predict_log"
+latency_ms="$(sed -n 's/^Latency at batch 1: \([0-9.]*\) ms per image.*/\1/p' "$predict_log")"
+predict_img_per_s="$(sed -n 's/^Throughput at batch 32: \([0-9.]*\) images\/s.*/\1/p' "$predict_log")"
+[[ -n "$latency_ms" && -n "$predict_img_per_s" ]] \
+  || fail "predict printed no latency or no throughput line; output in $predict_log"
+step "predict: top 3 classes of $top_lines images, $latency_ms ms per image at batch 1, $predict_img_per_s images/s at batch 32"
+
 step "data, log and results kept in $work"
 
 # --- the result ---------------------------------------------------------------------------------------
-"$PYTHON" - "$out" "$platform" "$epochs" "$mapped" "$cache" "$mode" "$run_seconds" "$((SECONDS - started))" <<'PY' \
+"$PYTHON" - "$out" "$platform" "$epochs" "$mapped" "$cache" "$mode" "$run_seconds" "$((SECONDS - started))" \
+  "$latency_ms" "$predict_img_per_s" <<'PY' \
   || fail "the result in $out does not show an arm64 run that learned (see above); log in $log"
 import csv, glob, json, math, os, sys
 out, platform, epochs, mapped, cache, mode = sys.argv[1:7]
 epochs, run_seconds, seconds = int(epochs), int(sys.argv[7]), int(sys.argv[8])
+predict_latency_ms, predict_img_per_s = float(sys.argv[9]), float(sys.argv[10])
 problems = []
 runs = glob.glob(os.path.join(out, "run-*.json"))
 if len(runs) != 1:
@@ -376,6 +399,7 @@ print(json.dumps({
     "native_library": os.path.relpath(mapped, cache), "partitions": r["layout"]["partitions"],
     "train_images": r["trainImages"], "epochs": epochs, "first_loss": round(losses[0], 4),
     "last_loss": round(losses[-1], 4), "test_accuracy": last["testAccuracy"],
-    "images_per_s": round(last["imagesPerSecond"], 1), "run_seconds": run_seconds, "seconds": seconds,
+    "images_per_s": round(last["imagesPerSecond"], 1), "predict_latency_ms": predict_latency_ms,
+    "predict_img_per_s": predict_img_per_s, "run_seconds": run_seconds, "seconds": seconds,
 }))
 PY

@@ -1,5 +1,7 @@
 package org.sqzspark.data;
 
+import java.util.List;
+
 /**
  * Record layout of the CIFAR-10 binary version: each record is one label byte followed by a 32x32
  * colour image stored channel by channel (1,024 red, 1,024 green, 1,024 blue bytes, each plane in
@@ -23,6 +25,12 @@ public final class CifarFormat {
     public static final int RECORD_BYTES = LABEL_BYTES + IMAGE_BYTES;
     /** Number of classes; labels are 0..CLASSES-1. */
     public static final int CLASSES = 10;
+
+    /**
+     * Class names by label, as the dataset's {@code batches.meta.txt} lists them.
+     */
+    public static final List<String> CLASS_NAMES = List.of(
+            "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck");
 
     /** Bytes of one colour plane. */
     static final int PLANE_BYTES = HEIGHT * WIDTH;

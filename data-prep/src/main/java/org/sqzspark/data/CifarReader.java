@@ -62,6 +62,21 @@ public final class CifarReader {
         return read(layout, List.of(CifarLayout.TEST_BATCH), limit, "test");
     }
 
+    /**
+     * The records of one file of CIFAR-10 binary records, plain or gzipped ({@code .gz}), whatever its
+     * name: for classifying the records of a file that is not part of a data folder.
+     *
+     * @param limit if &gt; 0, keep only the first {@code limit} records; otherwise read all
+     * @throws DataInputException if the file is unreadable, truncated or not CIFAR-10 data
+     */
+    static CifarImages readRecordFile(FileSystem fs, Path file, int limit) {
+        int wanted = limit > 0 ? limit : Integer.MAX_VALUE;
+        long expected = expectedRecords(fs, file);
+        RecordBuffer out = new RecordBuffer((int) Math.min(Math.min(expected, wanted), CifarImages.MAX_RECORDS));
+        readFile(fs, file, wanted, out);
+        return out.toImages();
+    }
+
     private static CifarImages read(CifarLayout layout, List<String> batches, int limit, String kind) {
         int wanted = limit > 0 ? limit : Integer.MAX_VALUE;
         long started = System.nanoTime();

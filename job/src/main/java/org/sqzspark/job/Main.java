@@ -31,14 +31,15 @@ import picocli.CommandLine.Option;
 
 /**
  * Command line of the job: {@code train} (one run at P partitions), {@code sweep} (a list of P, then its
- * report) and {@code report} (charts and tables of a results folder).
+ * report), {@code report} (charts and tables of a results folder) and {@code predict} (a trained model
+ * on images or the test set).
  * Runs embedded ({@code java -jar}, local[*]) or under spark-submit.
  */
 @Command(name = "squeezenet-spark", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Trains SqueezeNet v1.1 on CIFAR-10 data-parallel on Spark and measures accuracy and"
                 + " wall-clock against the number of partitions (model replicas).",
         subcommands = {Main.Train.class, Main.Sweep.class, Main.Bench.class, ReportCommand.class, ScalingCommand.class,
-                CommandLine.HelpCommand.class})
+                PredictCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code of a user's mistake in an option. */

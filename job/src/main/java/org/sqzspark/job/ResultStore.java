@@ -30,7 +30,9 @@ import org.sqzspark.data.NetworkFailure;
 
 /**
  * The results folder: one JSON file per run ({@code run-<id>.json}), one CSV with a row per (run,
- * epoch) ({@value #CSV_NAME}), and the trained model ({@code run-<id>.model.zip}).
+ * epoch) ({@value #CSV_NAME}), and the trained model ({@code run-<id>.model.zip}, with the channel
+ * statistics its inputs are normalized with); {@code predict --data} adds the test set's confusion
+ * matrix, {@code run-<id>.confusion.csv}.
  *
  * <p>Every file is written to a temporary name and renamed over the old one, so a reader, or a
  * crash, never sees half a file. Works on a local disk ({@code file:}) and on any Hadoop file system

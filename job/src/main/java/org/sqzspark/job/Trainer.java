@@ -14,7 +14,6 @@ import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
@@ -24,6 +23,7 @@ import org.sqzspark.data.PartitionPlan;
 import org.sqzspark.model.ModelConfig;
 import org.sqzspark.model.NativeThreads;
 import org.sqzspark.model.SqueezeNetV11;
+import org.sqzspark.job.predict.TrainedModel;
 import org.sqzspark.job.turns.ReplicasInTurns;
 
 /** Runs one training run at P partitions: for each epoch, fit, evaluate, record. */
@@ -176,7 +176,8 @@ final class Trainer {
                 afterEpoch.accept(epoch);
             }
             ComputationGraph trained = sparkNet.getNetwork();
-            store.write(ResultStore.modelName(runId), out -> ModelSerializer.writeModel(trained, out, true));
+            // with the channel statistics its inputs were normalized with: predict needs both
+            store.write(ResultStore.modelName(runId), out -> TrainedModel.write(trained, data.stats(), out));
             result = result.asCompleted();
             store.writeRun(result);
             store.delete(Checkpoints.name(runId));

@@ -48,12 +48,15 @@ class ReportScriptIT {
             }
         }
         ReportFixture.write(results);
+        ReportFixture.writeConfusion(results);
         Result r = run(results.toString(), "--target-accuracy", "0.5");
         assertEquals(0, r.exit(), r.output());
         assertTrue(r.output().contains("Report of 8 runs in 2 recipes"), r.output());
         assertFalse(r.output().contains("\tat "), r.output());
         String html = Files.readString(results.resolve(Report.HTML_NAME));
-        assertEquals(9, html.split("<img src=\"data:image/png;base64,", -1).length - 1, "nine charts embedded");
+        // the scaling report's nine, and the confusion matrix that predict --data wrote
+        assertEquals(10, html.split("<img src=\"data:image/png;base64,", -1).length - 1, "ten charts embedded");
+        assertTrue(html.contains("Confusion matrix: run-"), "the confusion matrix is a chart");
         assertTrue(Files.size(results.resolve("report-speedup.png")) > 1000);
     }
 

@@ -10,7 +10,8 @@ import org.sqzspark.job.ResultStore;
 
 /**
  * Writes the scaling report of a results folder: {@value #HTML_NAME}, self-contained, and each chart as a
- * PNG ({@code report-*.png}) beside it. The runs are read and the output folder checked before anything
+ * PNG ({@code report-*.png}) beside it; the confusion matrices that {@code predict --data} wrote into the
+ * folder are charts too. The runs are read and the output folder checked before anything
  * is drawn, everything is drawn before the first file is written, and every file is written to a
  * temporary name and renamed: bad input leaves the folders as they were.
  */
@@ -56,6 +57,9 @@ public final class Report {
         ClusterScaling.Analysis cluster = ClusterScaling.of(runs, 0, 0);
         List<ReportCharts.Chart> charts = new ArrayList<>(ReportCharts.draw(analysis));
         charts.addAll(ClusterScaling.charts(cluster));
+        for (ResultsFolder.Confusion c : ResultsFolder.readConfusions(results, hadoopConf)) {
+            charts.add(ConfusionChart.draw(c.file(), c.matrix()));
+        }
         String html = ReportHtml.render(results, runs, analysis, cluster, charts,
                 Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
         for (ReportCharts.Chart c : charts) {

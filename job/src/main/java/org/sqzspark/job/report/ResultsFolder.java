@@ -8,6 +8,7 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -18,6 +19,7 @@ import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.sqzspark.data.DataInputException;
+import org.sqzspark.job.predict.ConfusionMatrix;
 
 /**
  * Reads the runs of a results folder, {@code run-<id>.json} files on any Hadoop file system
@@ -27,6 +29,8 @@ public final class ResultsFolder {
 
     /** A run's result file; the temporary files of an atomic write start with a dot and do not match. */
     static final Pattern RUN_FILE = Pattern.compile("run-.+\\.json");
+    /** A confusion matrix of {@code predict --data}; as for runs, temporary files start with a dot. */
+    static final Pattern CONFUSION_FILE = Pattern.compile("[^.].*" + Pattern.quote(ConfusionMatrix.SUFFIX));
     private static final JsonMapper JSON = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .build();
@@ -77,6 +81,43 @@ public final class ResultsFolder {
             records.add(read(fc, f.getPath(), location));
         }
         return records;
+    }
+
+    /** A confusion matrix of the folder, by its file name. */
+    record Confusion(String file, ConfusionMatrix matrix) {
+    }
+
+    /**
+     * The confusion matrices that {@code predict --data} wrote into the folder
+     * ({@code *}{@value ConfusionMatrix#SUFFIX}), sorted by file name; none if it holds none.
+     *
+     * @throws DataInputException naming the file when one is not such a matrix
+     */
+    static List<Confusion> readConfusions(String location, Configuration hadoopConf) {
+        List<Confusion> out = new ArrayList<>();
+        try {
+            Path dir = new Path(toUri(location));
+            FileContext fc = FileContext.getFileContext(dir.toUri(), localWithoutChecksums(hadoopConf));
+            dir = fc.makeQualified(dir);
+            List<FileStatus> files = Arrays.stream(fc.util().listStatus(dir))
+                    .filter(f -> f.isFile() && CONFUSION_FILE.matcher(f.getPath().getName()).matches())
+                    .sorted(Comparator.comparing(f -> f.getPath().getName()))
+                    .toList();
+            for (FileStatus f : files) {
+                String name = f.getPath().getName();
+                try (InputStream in = fc.open(f.getPath())) {
+                    out.add(new Confusion(name, ConfusionMatrix.parse(name + " in " + location,
+                            new String(in.readAllBytes(), StandardCharsets.UTF_8))));
+                } catch (IllegalArgumentException e) {
+                    throw new DataInputException(e.getMessage() + ": write it again with predict --data, or move it"
+                            + " out of " + location + ", then run the report again", e);
+                }
+            }
+        } catch (IOException e) {
+            throw new DataInputException("--results " + location + ": its confusion matrices cannot be read ("
+                    + e.getMessage() + "): check that its file system is reachable", e);
+        }
+        return out;
     }
 
     private static RunRecord read(FileContext fc, Path file, String location) {

@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.sqzspark.data.CifarFormat;
+import org.sqzspark.job.predict.ConfusionMatrix;
 
 /**
  * Results folders with known numbers, written as the job writes its run JSON (no training): a plain
@@ -173,6 +175,22 @@ public final class ReportFixture {
         String id = run.get("runId").asText().replace("-p", "-" + lrScaling.toLowerCase(Locale.ROOT) + "-p");
         run.put("runId", id);
         return run;
+    }
+
+    /**
+     * Writes a confusion matrix as {@code predict --data} writes it beside the P=1 plain run's model:
+     * 1,000 test images per class, {@code 600 + 10 * class} of them right, the rest called the next class.
+     */
+    public static Path writeConfusion(Path dir) throws IOException {
+        ConfusionMatrix m = new ConfusionMatrix();
+        for (int a = 0; a < CifarFormat.CLASSES; a++) {
+            int right = 600 + 10 * a;
+            for (int i = 0; i < 1000; i++) {
+                m.add(a, i < right ? a : (a + 1) % CifarFormat.CLASSES);
+            }
+        }
+        String id = runs().get(0).get("runId").asText();
+        return Files.writeString(dir.resolve("run-" + id + ConfusionMatrix.SUFFIX), m.toCsv());
     }
 
     /** Writes a run as {@code run-<id>.json}. */
