@@ -11,8 +11,10 @@
 # --dry-run, SPARK_MASTER_URL is not set) the plan says so and takes the hosts in the workers file.
 # A P the cluster cannot host now (the job's exit code 5: too few executors registered, no master)
 # is skipped with one line and the sweep goes on; an invalid option or bad data (2, 3) stops it at
-# once; any other failure of a run is reported and the sweep goes on.
-# Exit codes: 0 every P ran; 1 a run or the report failed; 2, 3 as the job; 5 P skipped, none failed.
+# once; a run that diverged (6: loss or parameters NaN or infinite) is recorded as such and the sweep
+# goes on; any other failure of a run is reported and the sweep goes on.
+# Exit codes: 0 every P ran; 1 a run or the report failed; 2, 3 as the job; 5 P skipped, none failed;
+# 6 a run diverged, none failed or skipped.
 #
 # Usage: submit/cluster-sweep.sh [--partitions P,P,...] [--workers N] [--dry-run] [TRAIN OPTIONS]
 #   --partitions   partition counts, in order (default: 1,2,4,8,16,24,32,48, the job's sweep default)
@@ -113,6 +115,7 @@ done
 
 failed=()
 skipped=()
+diverged=()
 completed=0
 for run in "${runs[@]}"; do
   read -r p e w t <<< "$run"
@@ -132,6 +135,12 @@ for run in "${runs[@]}"; do
       # an invalid option or bad data fails every P alike
       echo "error: P=$p stopped with exit code $status (see its message above); the sweep stops" >&2
       exit "$status"
+      ;;
+    "$EXIT_DIVERGED")
+      # a result all the same: its JSON and CSV say diverged, and the report shows it
+      echo "P=$p diverged (see its error line above); going on with the next P" >&2
+      diverged+=("$p")
+      completed=$((completed + 1))
       ;;
     "$EXIT_CLUSTER")
       echo "P=$p skipped: the cluster cannot host it now (exit code $EXIT_CLUSTER, see its message above); going on with the next P" >&2
@@ -172,4 +181,8 @@ if $report_failed; then
 fi
 if [[ ${#skipped[@]} -gt 0 ]]; then
   exit "$EXIT_CLUSTER"
+fi
+if [[ ${#diverged[@]} -gt 0 ]]; then
+  echo "error: runs diverged for P=${diverged[*]}; their error lines above say what to try" >&2
+  exit "$EXIT_DIVERGED"
 fi

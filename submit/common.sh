@@ -35,6 +35,10 @@ SWEEP_PARTITIONS_DEFAULT="1,2,4,8,16,24,32,48"
 # too few live workers or registered executors, or no master answering
 # shellcheck disable=SC2034
 EXIT_CLUSTER=5
+# Exit code of the job (Main.EXIT_DIVERGED) and of cluster-sweep.sh when a run diverged: its loss or
+# parameters turned NaN or infinite and it stopped there, recorded as diverged.
+# shellcheck disable=SC2034
+EXIT_DIVERGED=6
 
 # JVM flags of an embedded (local[*]) run; spark-conf/spark-defaults.conf carries the same for spark-submit,
 # with the cluster's memory limits and Aeron buffer size.

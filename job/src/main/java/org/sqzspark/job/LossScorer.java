@@ -68,8 +68,14 @@ final class LossScorer {
         }
     }
 
-    /** Summed cross-entropy of softmax outputs against one-hot labels. */
+    /**
+     * Summed cross-entropy of softmax outputs against one-hot labels; NaN when any output is NaN or
+     * infinite, which the clipping would otherwise hide (see {@link Divergence}).
+     */
     static double crossEntropySum(INDArray probabilities, INDArray labels) {
+        if (!Double.isFinite(probabilities.sumNumber().doubleValue())) {
+            return Double.NaN;
+        }
         INDArray clipped = Transforms.max(probabilities, MIN_PROBABILITY, true);
         return -Transforms.log(clipped, false).muli(labels).sumNumber().doubleValue();
     }

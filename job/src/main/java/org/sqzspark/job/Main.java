@@ -54,6 +54,28 @@ public final class Main implements Runnable {
      * workers are up.
      */
     static final int EXIT_CLUSTER = 5;
+    /**
+     * Exit code of a train or sweep in which a run diverged: its training loss or parameters turned
+     * NaN or infinite and it stopped at the end of that epoch, recorded as diverged. A sweep goes on
+     * with the next P and writes its report first.
+     */
+    static final int EXIT_DIVERGED = 6;
+    /** The exit codes of train and sweep, listed in their --help. */
+    private static final Map<String, String> RUN_EXIT_CODES = exitCodes();
+
+    private static Map<String, String> exitCodes() {
+        Map<String, String> codes = new LinkedHashMap<>();
+        codes.put("0", "every run completed (one that did not learn, at chance level, is a result too)");
+        codes.put("1", "an unexpected failure");
+        codes.put("" + EXIT_USAGE, "an invalid option");
+        codes.put("" + EXIT_DATA, "missing or malformed data");
+        codes.put("" + EXIT_INTERRUPTED, "stopped by the cluster; the same command with --resume continues");
+        codes.put("" + EXIT_CLUSTER, "the cluster cannot host P now");
+        codes.put("" + EXIT_DIVERGED, "a run diverged (training loss or parameters NaN or infinite): it stopped"
+                + " after that epoch, recorded as diverged, and an error line names it and what to try;"
+                + " a sweep still ran every P and wrote its report");
+        return codes;
+    }
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
     @CommandLine.Spec
@@ -78,12 +100,17 @@ public final class Main implements Runnable {
 
     /** Runs the command line with the given output and error streams. */
     static int run(PrintWriter out, PrintWriter err, String... args) {
-        return new CommandLine(new Main())
+        CommandLine cmd = new CommandLine(new Main())
                 .setOut(out)
                 .setErr(err)
                 .setParameterExceptionHandler(Main::handleBadOption)
-                .setExecutionExceptionHandler(Main::handleFailure)
-                .execute(args);
+                .setExecutionExceptionHandler(Main::handleFailure);
+        for (String run : List.of("train", "sweep")) {
+            cmd.getSubcommands().get(run).getCommandSpec().usageMessage()
+                    .exitCodeListHeading("%nExit codes:%n")
+                    .exitCodeList(RUN_EXIT_CODES);
+        }
+        return cmd.execute(args);
     }
 
     /** A mistake on the command line: the message and where to look, not the whole help. */
@@ -135,18 +162,21 @@ public final class Main implements Runnable {
         @Mixin
         RunOptions options;
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() {
             TrainConfig config = options.toConfig(partitions);
-            execute(List.of(config), options.resume);
-            return 0;
+            return exitCode(execute(List.of(config), options.resume), spec);
         }
     }
 
     /** Runs over a list of P. */
     @Command(name = "sweep", mixinStandardHelpOptions = true,
             description = "Train once per partition count P, same data and settings, one result per P;"
-                    + " then write the report of the --out folder (see report).")
+                    + " then write the report of the --out folder (see report). A run that diverges stops"
+                    + " there and the sweep goes on with the next P.")
     static final class Sweep implements Callable<Integer> {
         /** The study's 2..48 processes plus the single-replica baseline. */
         static final String DEFAULT_PARTITIONS = "1,2,4,8,16,24,32,48";
@@ -159,16 +189,31 @@ public final class Main implements Runnable {
         @Mixin
         RunOptions options;
 
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() {
             List<TrainConfig> configs = new ArrayList<>();
             for (int p : partitions) {
                 configs.add(options.toConfig(p));
             }
-            execute(configs, options.resume);
+            List<RunResult> runs = execute(configs, options.resume);
             ReportCommand.afterSweep(configs.get(0).out());
-            return 0;
+            return exitCode(runs, spec);
         }
+    }
+
+    /**
+     * 0, or {@link #EXIT_DIVERGED} with one error line per diverged run (its id, epoch, recipe and what
+     * to try) after every run has ended.
+     */
+    private static int exitCode(List<RunResult> runs, CommandLine.Model.CommandSpec spec) {
+        PrintWriter err = spec.commandLine().getErr();
+        List<RunResult> diverged = runs.stream().filter(RunResult::diverged).toList();
+        diverged.forEach(run -> err.println("error: " + Divergence.message(run)));
+        err.flush();
+        return diverged.isEmpty() ? 0 : EXIT_DIVERGED;
     }
 
     /** Throughput of the network, plain and through Spark local mode; prints one JSON line. */

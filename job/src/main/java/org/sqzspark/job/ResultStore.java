@@ -41,7 +41,11 @@ import org.sqzspark.data.NetworkFailure;
 public final class ResultStore {
 
     public static final String CSV_NAME = "results.csv";
-    /** The CSV's fixed header; rows from every run share it. */
+    /**
+     * The CSV's fixed header; rows from every run share it. Columns are only ever added at the end, so
+     * that a CSV of an earlier version reads on ({@link #upToDate}). {@code diverged} is true on the row
+     * of the epoch at which a run's loss or parameters turned NaN or infinite, its last.
+     */
     public static final List<String> CSV_HEADER = List.of(
             "run_id", "training_master", "partitions", "executors", "workers_per_executor", "epoch", "epochs",
             "batch_per_replica", "global_batch", "steps_per_epoch", "train_images", "test_images",
@@ -50,7 +54,7 @@ public final class ResultStore {
             "load_seconds", "partition_seconds", "master", "java_version", "os_arch", "driver_cores",
             "spark_version", "dl4j_version", "nd4j_backend", "nd4j_platform", "lr_scaling", "warmup_epochs",
             "fixed_global_batch", "peak_learning_rate", "warmup_steps", "execution", "arithmetic", "link_mbit",
-            "net_sent_bytes_per_step", "net_received_bytes_per_step");
+            "net_sent_bytes_per_step", "net_received_bytes_per_step", "diverged");
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -275,7 +279,8 @@ public final class ResultStore {
                 num(run.warmupSteps()), c.execution().toString(), c.arithmetic().toString(),
                 numOrEmpty(env.linkMbit() > 0 ? env.linkMbit() : Double.NaN),
                 numOrEmpty(e.sentBytesPerStep(run.stepsPerEpoch())),
-                numOrEmpty(e.receivedBytesPerStep(run.stepsPerEpoch())));
+                numOrEmpty(e.receivedBytesPerStep(run.stepsPerEpoch())),
+                Boolean.toString(run.diverged() && e.epoch() == run.epochs().get(run.epochs().size() - 1).epoch()));
         if (row.size() != CSV_HEADER.size()) {
             throw new IllegalStateException("CSV row has " + row.size() + " fields, header " + CSV_HEADER.size());
         }

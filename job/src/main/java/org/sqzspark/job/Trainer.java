@@ -23,7 +23,6 @@ import org.sqzspark.data.PartitionPlan;
 import org.sqzspark.model.ModelConfig;
 import org.sqzspark.model.NativeThreads;
 import org.sqzspark.model.SqueezeNetV11;
-import org.sqzspark.job.predict.TrainedModel;
 import org.sqzspark.job.turns.ReplicasInTurns;
 
 /** Runs one training run at P partitions: for each epoch, fit, evaluate, record. */
@@ -50,138 +49,210 @@ final class Trainer {
     /**
      * Trains, evaluates after every epoch, and writes results and a checkpoint after every epoch.
      * With {@code resume}, a completed run of the same configuration in the results folder is kept
-     * as it is, and an unfinished one continues from its checkpoint under its own run id.
+     * as it is, and an unfinished one continues from its checkpoint under its own run id. A run
+     * whose training loss or parameters turn NaN or infinite stops after that epoch, recorded as
+     * diverged ({@link Divergence}).
      */
     RunResult run(TrainConfig config, TrainingData data, boolean resume) {
         double linkMbit = sc.getConf().getDouble(SparkSetup.LINK_MBIT, 0);
-        if (resume) {
-            Optional<RunResult> done = Checkpoints.completed(store, config, linkMbit);
-            if (done.isPresent()) {
-                log.info("P={}: run {} is complete in {}; kept", config.partitions(), done.get().runId(),
-                        store.location());
-                return done.get();
-            }
+        Optional<RunResult> done = resume ? kept(config, linkMbit) : Optional.empty();
+        if (done.isPresent()) {
+            return done.get();
         }
         long runStart = System.nanoTime();
-        PartitionPlan plan = PartitionPlan.of(data.train().size(), config.partitions());
-        int executors = SparkSetup.executors(sc);
-        ReplicaLayout layout = ReplicaLayout.of(config.trainingMaster(), config.partitions(), executors);
-        int largestShare = largestShare(plan);
-        int steps = stepsPerEpoch(plan, config.batchPerReplica());
-        ModelConfig model = config.modelFor(steps);
-        Checkpoints.Restored restored = resume ? Checkpoints.latest(store, config, linkMbit).orElse(null) : null;
-        String runId = restored != null ? restored.run().runId() : runId(Instant.now(), config);
-        String startedAt = restored != null ? restored.run().startedAt() : Instant.now().toString();
-        List<EpochMetrics> epochs = new ArrayList<>(restored != null ? restored.run().epochs() : List.of());
-        double trainSeconds = epochs.stream().mapToDouble(EpochMetrics::fitSeconds).sum();
-        double evalSeconds = epochs.stream().mapToDouble(EpochMetrics::evalSeconds).sum();
-        double earlierSeconds = restored != null ? restored.run().totalSeconds() : 0;
-        if (restored != null) {
-            // the checkpoint is never behind the JSON and CSV: make those match it, each epoch once
-            store.writeRun(restored.run());
-            store.rewriteRunRows(restored.run());
-            log.info("Resuming run {} at epoch {}/{} from its checkpoint", runId, epochs.size() + 1, config.epochs());
-        } else if (resume) {
-            log.info("P={}: no checkpoint of this configuration in {}; starting afresh", config.partitions(),
-                    store.location());
-        }
-
-        long t = System.nanoTime();
-        List<CifarRdds.Shares> broadcasts = new ArrayList<>();
-        CifarRdds.Shares shares = CifarRdds.partitioned(sc, data.train(), config.partitions());
-        broadcasts.add(shares);
-        JavaRDD<DataSet> test = evaluationSet(data.test(), config.evalBatch(), data, broadcasts);
-        JavaRDD<DataSet> lossSample = evaluationSet(
-                data.train().slice(0, Math.min(config.lossSample(), data.train().size())), config.evalBatch(), data,
-                broadcasts);
-        double partitionSeconds = seconds(t);
-
-        t = System.nanoTime();
-        boolean inTurns = config.execution() == Execution.TURNS;
-        // in turns the training master only evaluates: parameter averaging's starts no transport
-        TrainingMaster<?, ?> master = inTurns ? TrainingMasters.evaluating(config)
-                : TrainingMasters.create(config, layout, sc.getConf(), sc.isLocal());
-        ComputationGraph net = restored != null ? restored.net() : SqueezeNetV11.build(config.replicaModelFor(steps));
-        SparkComputationGraph sparkNet = new SparkComputationGraph(sc, net, master);
-        ReplicasInTurns turns = inTurns ? TrainingMasters.inTurns(config, net) : null;
-        double setupSeconds = seconds(t);
-
-        RunEnvironment env = SparkSetup.environment(sc, executors);
-        log.info("Run {}: P={} ({} executor(s) x {} replica(s)), {} training images, {} per replica, global batch {},"
-                        + " {} steps per epoch, {} epochs, {}", runId, config.partitions(), layout.executors(),
-                layout.workersPerExecutor(), data.train().size(), largestShare, config.globalBatch(), steps,
-                config.epochs(), config.trainingMaster().name().toLowerCase(Locale.ROOT));
-        if (!config.arithmetic().isSynchronousSgd()) {
-            log.warn("P={}: {} with {} is not synchronous SGD's arithmetic (one step on the mean gradient) but {};"
-                            + " for the study's arithmetic use --optimizer nesterov or sgd{}", config.partitions(),
-                    config.model().optimizer(), config.trainingMaster(), config.arithmetic().description(),
-                    config.arithmetic() == Arithmetic.LOCAL_SGD ? " and --averaging-frequency 1" : "");
-        }
-        RunResult result = restored != null ? restored.run() : null;
-        TrainingTasks tasks = TrainingTasks.register(sc, config.trainingMaster() == TrainingMasterKind.SHARED);
-        // on the driver, gradient sharing's transport threads start from this thread: the timer slack task
-        // threads get (NativeThreadsPlugin)
-        long slackBefore = NativeThreads.timerSlack(NativeThreadsPlugin.TIMER_SLACK_NS);
-        // embedded, the replicas train in this JVM: cores shared among the replicas training at once (each
-        // task then spreads libnd4j's elementwise ops over its replica's share: NativeThreadsPlugin)
-        if (sc.isLocal() && !inTurns) {
-            NativeThreads.shareProcessors(replicasAtOnce(config, layout, sc.defaultParallelism()));
-        }
-        try {
-            for (int epoch = epochs.size() + 1; epoch <= config.epochs(); epoch++) {
-                t = System.nanoTime();
-                Nd4j.getRandom().setSeed(config.model().seed() + epoch);
-                JavaRDD<DataSet> epochData = CifarRdds.minibatches(shares.rdd(), config.batchPerReplica(), data.stats(),
-                        config.model().seed() + epoch);
-                int stepsBefore = (epoch - 1) * steps;
-                long shuffleSeed = config.model().seed() + epoch;
-                String lost = null;
-                NetworkTrafficPlugin.epochStart();
-                if (inTurns) {
-                    tasks.inDriver(() -> fitInTurns(turns, data, config, shuffleSeed, stepsBefore));
-                } else {
-                    lost = tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore));
-                }
-                if (lost != null) {
-                    throw new RunInterruptedException(lost + " was lost during epoch " + epoch + " of run " + runId
-                            + "; gradient sharing cannot take in a replacement executor mid-epoch. "
-                            + (epoch > 1 ? "Epochs 1.." + (epoch - 1) + " are saved" : "Nothing was trained yet")
-                            + ": run the same command again with --resume to continue", null);
-                }
+        Checkpoints.Restored restored = resume ? restored(config, linkMbit) : null;
+        try (Session session = new Session(config, data, restored)) {
+            RunProgress run = session.progress(restored, runStart);
+            for (int epoch = run.nextEpoch(); epoch <= config.epochs(); epoch++) {
+                long t = System.nanoTime();
+                session.fit(epoch, run.runId());
                 double fit = seconds(t);
                 List<NodeTraffic> traffic = NetworkTrafficPlugin.epochTraffic();
 
                 t = System.nanoTime();
-                double accuracy = sparkNet.evaluate(test).accuracy();
-                double loss = LossScorer.meanLoss(sc, sparkNet.getNetwork(), lossSample);
-                double eval = seconds(t);
+                double loss = session.trainLoss();
+                boolean diverged = Divergence.found(loss, session.network().params());
+                // DL4J's evaluation refuses NaN predictions: an epoch that diverged has no test accuracy
+                double accuracy = diverged ? Double.NaN : session.testAccuracy();
+                EpochMetrics metrics = run.epoch(epoch, accuracy, loss, fit, seconds(t), traffic);
 
-                trainSeconds += fit;
-                evalSeconds += eval;
-                EpochMetrics metrics = new EpochMetrics(epoch, accuracy, loss, fit, eval,
-                        data.train().size() / fit, trainSeconds + evalSeconds, traffic);
-                epochs.add(metrics);
-                result = new RunResult(runId, startedAt, config, env, layout, data.train().size(),
-                        data.test().size(), largestShare, config.globalBatch(), steps, data.source(),
-                        data.loadSeconds(), partitionSeconds, setupSeconds, trainSeconds, evalSeconds,
-                        earlierSeconds + data.loadSeconds() + seconds(runStart), false, model.learningRate(),
-                        model.warmupSteps(), tasks.snapshot(), List.copyOf(epochs));
-                Checkpoints.save(store, result, sparkNet.getNetwork());
-                store.writeRun(result);
-                store.appendEpoch(result, metrics);
-                log.info(String.format(Locale.ROOT,
-                        "P=%d epoch %d/%d: test accuracy %.2f%%, train loss %.4f, %.1f s, %.0f images/s",
-                        config.partitions(), epoch, config.epochs(), 100 * accuracy, loss, fit,
-                        metrics.imagesPerSecond()));
+                if (diverged) {
+                    return run.diverged(metrics);
+                }
+                run.record(metrics, session.network());
                 afterEpoch.accept(epoch);
             }
-            ComputationGraph trained = sparkNet.getNetwork();
-            // with the channel statistics its inputs were normalized with: predict needs both
-            store.write(ResultStore.modelName(runId), out -> TrainedModel.write(trained, data.stats(), out));
-            result = result.asCompleted();
-            store.writeRun(result);
-            store.delete(Checkpoints.name(runId));
-        } finally {
+            return run.completed(session.network(), data.stats());
+        }
+    }
+
+    /** A completed run of {@code config} in the results folder, which {@code --resume} keeps. */
+    private Optional<RunResult> kept(TrainConfig config, double linkMbit) {
+        Optional<RunResult> done = Checkpoints.completed(store, config, linkMbit);
+        done.ifPresent(run -> log.info("P={}: run {} is complete in {}; kept", config.partitions(), run.runId(),
+                store.location()));
+        return done;
+    }
+
+    /**
+     * The latest checkpoint of {@code config}, or null; the JSON and CSV are made to match it, each
+     * epoch once, as the checkpoint is never behind them.
+     */
+    private Checkpoints.Restored restored(TrainConfig config, double linkMbit) {
+        Checkpoints.Restored restored = Checkpoints.latest(store, config, linkMbit).orElse(null);
+        if (restored == null) {
+            log.info("P={}: no checkpoint of this configuration in {}; starting afresh", config.partitions(),
+                    store.location());
+            return null;
+        }
+        store.writeRun(restored.run());
+        store.rewriteRunRows(restored.run());
+        log.info("Resuming run {} at epoch {}/{} from its checkpoint", restored.run().runId(),
+                restored.run().epochs().size() + 1, config.epochs());
+        return restored;
+    }
+
+    /**
+     * What one run holds on Spark while it trains: the partitioned training data, the cached test and
+     * loss-sample sets, the network and its training master, the task counter and the native thread
+     * settings. Opening it is the run's partitioning and setup, timed; closing it releases them all.
+     */
+    private final class Session implements AutoCloseable {
+        private final TrainConfig config;
+        private final TrainingData data;
+        private final PartitionPlan plan;
+        private final int executors;
+        private final ReplicaLayout layout;
+        private final int steps;
+        private final boolean inTurns;
+        private final List<CifarRdds.Shares> broadcasts = new ArrayList<>();
+        private final CifarRdds.Shares shares;
+        private final JavaRDD<DataSet> test;
+        private final JavaRDD<DataSet> lossSample;
+        private final double partitionSeconds;
+        private final TrainingMaster<?, ?> master;
+        private final SparkComputationGraph sparkNet;
+        private final ReplicasInTurns turns;
+        private final double setupSeconds;
+        private final TrainingTasks tasks;
+        private final long slackBefore;
+
+        Session(TrainConfig config, TrainingData data, Checkpoints.Restored restored) {
+            this.config = config;
+            this.data = data;
+            this.plan = PartitionPlan.of(data.train().size(), config.partitions());
+            this.executors = SparkSetup.executors(sc);
+            this.layout = ReplicaLayout.of(config.trainingMaster(), config.partitions(), executors);
+            this.steps = stepsPerEpoch(plan, config.batchPerReplica());
+            this.inTurns = config.execution() == Execution.TURNS;
+
+            long t = System.nanoTime();
+            this.shares = CifarRdds.partitioned(sc, data.train(), config.partitions());
+            broadcasts.add(shares);
+            this.test = evaluationSet(data.test(), config.evalBatch(), data, broadcasts);
+            this.lossSample = evaluationSet(
+                    data.train().slice(0, Math.min(config.lossSample(), data.train().size())), config.evalBatch(),
+                    data, broadcasts);
+            this.partitionSeconds = seconds(t);
+
+            t = System.nanoTime();
+            // in turns the training master only evaluates: parameter averaging's starts no transport
+            this.master = inTurns ? TrainingMasters.evaluating(config)
+                    : TrainingMasters.create(config, layout, sc.getConf(), sc.isLocal());
+            ComputationGraph net = restored != null ? restored.net()
+                    : SqueezeNetV11.build(config.replicaModelFor(steps));
+            this.sparkNet = new SparkComputationGraph(sc, net, master);
+            this.turns = inTurns ? TrainingMasters.inTurns(config, net) : null;
+            this.setupSeconds = seconds(t);
+
+            this.tasks = TrainingTasks.register(sc, config.trainingMaster() == TrainingMasterKind.SHARED);
+            // on the driver, gradient sharing's transport threads start from this thread: the timer slack task
+            // threads get (NativeThreadsPlugin)
+            this.slackBefore = NativeThreads.timerSlack(NativeThreadsPlugin.TIMER_SLACK_NS);
+            // embedded, the replicas train in this JVM: cores shared among the replicas training at once (each
+            // task then spreads libnd4j's elementwise ops over its replica's share: NativeThreadsPlugin)
+            if (sc.isLocal() && !inTurns) {
+                NativeThreads.shareProcessors(replicasAtOnce(config, layout, sc.defaultParallelism()));
+            }
+        }
+
+        /** The run's bookkeeping, with what this session knows of it; logs what the run is. */
+        RunProgress progress(Checkpoints.Restored restored, long runStart) {
+            ModelConfig model = config.modelFor(steps);
+            RunResult facts = RunResult.builder()
+                    .config(config)
+                    .environment(SparkSetup.environment(sc, executors))
+                    .layout(layout)
+                    .trainImages(data.train().size())
+                    .testImages(data.test().size())
+                    .imagesPerReplica(largestShare(plan))
+                    .globalBatch(config.globalBatch())
+                    .stepsPerEpoch(steps)
+                    .dataSource(data.source())
+                    .loadSeconds(data.loadSeconds())
+                    .partitionSeconds(partitionSeconds)
+                    .setupSeconds(setupSeconds)
+                    .peakLearningRate(model.learningRate())
+                    .warmupSteps(model.warmupSteps())
+                    .build();
+            RunProgress run = new RunProgress(store, facts, restored != null ? restored.run() : null,
+                    tasks::snapshot, runStart, runId(Instant.now(), config));
+            log.info("Run {}: P={} ({} executor(s) x {} replica(s)), {} training images, {} per replica,"
+                            + " global batch {}, {} steps per epoch, {} epochs, {}", run.runId(), config.partitions(),
+                    layout.executors(), layout.workersPerExecutor(), data.train().size(), facts.imagesPerReplica(),
+                    config.globalBatch(), steps, config.epochs(),
+                    config.trainingMaster().name().toLowerCase(Locale.ROOT));
+            if (!config.arithmetic().isSynchronousSgd()) {
+                log.warn("P={}: {} with {} is not synchronous SGD's arithmetic (one step on the mean gradient) but"
+                                + " {}; for the study's arithmetic use --optimizer nesterov or sgd{}",
+                        config.partitions(), config.model().optimizer(), config.trainingMaster(),
+                        config.arithmetic().description(),
+                        config.arithmetic() == Arithmetic.LOCAL_SGD ? " and --averaging-frequency 1" : "");
+            }
+            return run;
+        }
+
+        /**
+         * One epoch of training: every replica over its partition's minibatches, in this epoch's order.
+         *
+         * @throws RunInterruptedException when gradient sharing lost an executor mid-epoch
+         */
+        void fit(int epoch, String runId) {
+            long seed = config.model().seed() + epoch;
+            Nd4j.getRandom().setSeed(seed);
+            JavaRDD<DataSet> epochData = CifarRdds.minibatches(shares.rdd(), config.batchPerReplica(), data.stats(),
+                    seed);
+            int stepsBefore = (epoch - 1) * steps;
+            NetworkTrafficPlugin.epochStart();
+            String lost = null;
+            if (inTurns) {
+                tasks.inDriver(() -> fitInTurns(turns, data, config, seed, stepsBefore));
+            } else {
+                lost = tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore));
+            }
+            if (lost != null) {
+                throw new RunInterruptedException(lost + " was lost during epoch " + epoch + " of run " + runId
+                        + "; gradient sharing cannot take in a replacement executor mid-epoch. "
+                        + (epoch > 1 ? "Epochs 1.." + (epoch - 1) + " are saved" : "Nothing was trained yet")
+                        + ": run the same command again with --resume to continue", null);
+            }
+        }
+
+        double testAccuracy() {
+            return sparkNet.evaluate(test).accuracy();
+        }
+
+        /** Mean loss on the fixed training sample, dropout off. */
+        double trainLoss() {
+            return LossScorer.meanLoss(sc, sparkNet.getNetwork(), lossSample);
+        }
+
+        ComputationGraph network() {
+            return sparkNet.getNetwork();
+        }
+
+        @Override
+        public void close() {
             if (slackBefore > 0) {
                 NativeThreads.timerSlack(slackBefore);
             }
@@ -194,9 +265,7 @@ final class Trainer {
             broadcasts.forEach(CifarRdds.Shares::close);
             master.deleteTempFiles(sc);
         }
-        return result;
     }
-
 
     /**
      * One pass over every partition's minibatches. Gradient sharing streams each partition into

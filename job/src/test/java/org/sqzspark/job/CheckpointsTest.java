@@ -27,10 +27,29 @@ class CheckpointsTest {
         }
         RunEnvironment env = new RunEnvironment("17", "amd64", "Linux", 2, "3.5.3", "1.0.0-M2", "CpuBackend",
                 "linux-x86_64", "local[2]", 1, List.of("127.0.0.1"), LINK);
-        return new RunResult(id, "2026-01-01T00:00:0" + epochs + "Z", config, env,
-                ReplicaLayout.of(config.trainingMaster(), config.partitions(), 1), 1000, 200, 500, 32, 16, "src",
-                1, 1, 1, 10.0 * epochs, epochs, 11.0 * epochs, completed, 1e-4, 0,
-                List.of(new ExecutorTasks("driver", "127.0.0.1", 4)), metrics);
+        return RunResult.builder()
+                .runId(id)
+                .startedAt("2026-01-01T00:00:0" + epochs + "Z")
+                .config(config)
+                .environment(env)
+                .layout(ReplicaLayout.of(config.trainingMaster(), config.partitions(), 1))
+                .trainImages(1000)
+                .testImages(200)
+                .imagesPerReplica(500)
+                .globalBatch(32)
+                .stepsPerEpoch(16)
+                .dataSource("src")
+                .loadSeconds(1)
+                .partitionSeconds(1)
+                .setupSeconds(1)
+                .trainSeconds(10.0 * epochs)
+                .evalSeconds(epochs)
+                .totalSeconds(11.0 * epochs)
+                .completed(completed)
+                .peakLearningRate(1e-4)
+                .trainingTasks(List.of(new ExecutorTasks("driver", "127.0.0.1", 4)))
+                .epochs(metrics)
+                .build();
     }
 
     @Test

@@ -206,6 +206,18 @@ class MainTest {
         assertTrue(o.out().contains("--train-limit"), o.out());
     }
 
+    @Test
+    void trainAndSweepHelpSayWhichExitCodeADivergedRunGives() {
+        for (String command : List.of("train", "sweep")) {
+            Outcome o = run(command, "--help");
+            assertEquals(0, o.exit(), o.err());
+            assertTrue(o.out().contains("Exit codes:"), o.out());
+            assertTrue(o.out().lines().anyMatch(l -> l.trim().startsWith(Main.EXIT_DIVERGED + "")
+                    && l.contains("diverged")), command + " --help names exit code " + Main.EXIT_DIVERGED + ":\n"
+                    + o.out());
+        }
+    }
+
     // --- data ---
 
     @Test

@@ -24,9 +24,15 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.hadoop.conf.Configuration;
 import org.sqzspark.job.report.Report;
 import org.sqzspark.job.report.ReportCharts;
 import org.sqzspark.job.report.ReportFixture;
+import org.sqzspark.job.report.ResultsFolder;
+import org.sqzspark.job.report.ScalingAnalysis;
 
 /** The report command on a results folder with known numbers (no training), and its answers to bad input. */
 class ReportCommandTest {
@@ -154,6 +160,69 @@ class ReportCommandTest {
         assertTrue(html.contains("spark://head:7077") && html.contains("aarch64") && html.contains("linux-arm64"),
                 "environment");
         assertTrue(html.contains("speedup(P)</dt>") && html.contains("statistical scaling limit</dt>"), "definitions");
+    }
+
+    /**
+     * The fixture with the plain recipe's P=4 run at chance level (10%, loss ln 10) and its P=8 run
+     * diverged at epoch 2 of 4, written as the job writes one (NaN quoted, no later epochs).
+     */
+    private Path divergedAndChanceLevel() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("mixed"));
+        for (ObjectNode run : ReportFixture.runs()) {
+            String id = run.get("runId").asText();
+            ArrayNode epochs = (ArrayNode) run.get("epochs");
+            if (id.endsWith("-shared-p4")) {
+                for (JsonNode e : epochs) {
+                    ((ObjectNode) e).put("testAccuracy", 0.1).put("trainLoss", 2.3026);
+                }
+            } else if (id.endsWith("-shared-p8")) {
+                epochs.remove(3);
+                epochs.remove(2);
+                ((ObjectNode) epochs.get(1)).put("testAccuracy", "NaN").put("trainLoss", "NaN");
+                run.put("completed", false).put("diverged", true);
+            }
+            ReportFixture.writeRun(dir, run);
+        }
+        return dir;
+    }
+
+    @Test
+    void aDivergedRunIsMarkedInTheTableAndLeftOutOfEveryChart() throws Exception {
+        Path results = divergedAndChanceLevel();
+        Outcome o = run("report", "--results", results.toString());
+        assertEquals(0, o.exit(), o.err());
+        String html = Files.readString(results.resolve(Report.HTML_NAME));
+        assertTrue(html.contains("0 incomplete, 1 diverged"), "the summary counts it");
+        Matcher row = Pattern.compile("<tr class=\"diverged\"><td>8</td>.*?</tr>").matcher(html);
+        assertTrue(row.find(), "the P=8 row is marked diverged:\n" + html);
+        assertTrue(row.group().contains("<td>diverged</td>") && row.group().contains("diverged at epoch 2 of 4:"
+                + " training loss NaN"), row.group());
+        assertFalse(row.group().contains("NaN%"), "no garbage figure in the row: " + row.group());
+        assertFalse(row.find(), "one diverged row");
+
+        ScalingAnalysis analysis = ScalingAnalysis.of(ResultsFolder.readRuns(results.toString(),
+                new Configuration()), Report.DEFAULT_TARGET_ACCURACY);
+        ScalingAnalysis.RecipeResult plain = analysis.recipes().get(0);
+        assertEquals(List.of(1, 2, 4), plain.completeRows().stream().map(ScalingAnalysis.Row::partitions).toList(),
+                "the diverged P=8 is not drawn");
+        ReportCharts.Chart perEpoch = ReportCharts.draw(analysis).stream()
+                .filter(c -> c.file().equals("report-accuracy-epochs-1.png")).findFirst().orElseThrow();
+        assertEquals(3, perEpoch.series(), "accuracy per epoch of P=1, 2 and 4 only");
+    }
+
+    @Test
+    void aRunAtChanceLevelIsNamedAsSuchAndIsNotDiverged() throws Exception {
+        Path results = divergedAndChanceLevel();
+        assertEquals(0, run("report", "--results", results.toString()).exit());
+        String html = Files.readString(results.resolve(Report.HTML_NAME));
+        Matcher row = Pattern.compile("<tr class=\"chance\"><td>4</td>.*?</tr>").matcher(html);
+        assertTrue(row.find(), "the P=4 row is marked as chance level:\n" + html);
+        assertTrue(row.group().contains("<td>10.00%</td>") && row.group().contains("did not learn (chance level)"),
+                row.group());
+        assertFalse(row.find(), "one run at chance level");
+        assertEquals(1, html.split("did not learn \\(chance level\\)</td>", -1).length - 1,
+                "only the run at chance level is named so; the fixture's P=8 at 10% with loss 1.7 is not");
+        assertFalse(html.contains("<tr class=\"diverged\"><td>4</td>"), "a dead network is not diverged");
     }
 
     @Test

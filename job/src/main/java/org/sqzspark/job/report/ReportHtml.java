@@ -22,6 +22,7 @@ public final class ReportHtml {
             th, td { border: 1px solid #ccc; padding: 0.25rem 0.55rem; text-align: right; vertical-align: top; }
             th { background: #f2f2f2; } td.text, th.text { text-align: left; }
             tr.incomplete td { color: #888; font-style: italic; }
+            tr.diverged td { color: #a40000; } tr.chance td { color: #7a5c00; }
             figure { margin: 1.5rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
             figcaption { font-size: 0.9rem; color: #555; }
             .meta, .note { color: #555; font-size: 0.92rem; }
@@ -50,7 +51,8 @@ public final class ReportHtml {
                                 ClusterScaling.Analysis cluster, List<ReportCharts.Chart> charts, String writtenAt) {
         StringBuilder h = new StringBuilder(1 << 16);
         String target = Numbers.percent(analysis.targetAccuracy());
-        long incomplete = analysis.usedRuns().stream().filter(r -> !r.completed()).count();
+        long incomplete = analysis.usedRuns().stream().filter(r -> !r.completed() && !r.diverged()).count();
+        long diverged = analysis.usedRuns().stream().filter(RunRecord::diverged).count();
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
                 .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
                 .append("<link rel=\"icon\" href=\"data:,\">\n")
@@ -61,7 +63,8 @@ public final class ReportHtml {
                 .append(runs.size()).append(runs.size() == 1 ? " run, " : " runs, ")
                 .append(analysis.recipes().size()).append(analysis.recipes().size() == 1 ? " recipe" : " recipes")
                 .append("; ").append(analysis.supersededRuns().size()).append(" superseded by a later run, ")
-                .append(incomplete).append(" incomplete. Target accuracy ").append(target)
+                .append(incomplete).append(" incomplete, ").append(diverged).append(" diverged. Target accuracy ")
+                .append(target)
                 .append(". Written ").append(esc(writtenAt)).append(".</p>\n");
 
         scalingLimits(h, analysis);
@@ -150,8 +153,8 @@ public final class ReportHtml {
 
     private static void tables(StringBuilder h, ScalingAnalysis analysis, String target) {
         h.append("<h2>Runs per recipe</h2>\n<p>One row per P: the latest completed run of the recipe at that P, or,"
-                + " if none completed, its latest run, in grey and left out of speedup, efficiency, scaling limit"
-                + " and charts.</p>\n");
+                + " if none completed, its latest run, in grey (red if it diverged) and left out of speedup,"
+                + " efficiency, scaling limit and charts.</p>\n");
         for (ScalingAnalysis.RecipeResult r : analysis.recipes()) {
             h.append("<h3>").append(esc(r.name())).append("</h3>\n<p class=\"note\">")
                     .append(esc(r.recipe().description())).append(".</p>\n")
@@ -161,7 +164,8 @@ public final class ReportHtml {
                     .append(target).append(" (s)</th><th>images/s</th><th class=\"text\">run</th></tr>\n");
             for (ScalingAnalysis.Row row : r.rows()) {
                 RunRecord run = row.run();
-                h.append(row.complete() ? "<tr>" : "<tr class=\"incomplete\">")
+                h.append(row.diverged() ? "<tr class=\"diverged\">" : row.atChanceLevel() ? "<tr class=\"chance\">"
+                                : row.complete() ? "<tr>" : "<tr class=\"incomplete\">")
                         .append(td(Integer.toString(row.partitions())))
                         .append(td(Numbers.grouped(run.imagesPerReplica())))
                         .append(td(Integer.toString(run.globalBatch())))
@@ -170,14 +174,21 @@ public final class ReportHtml {
                         .append(td(Numbers.fixed(row.time(), 1)))
                         .append(td(optional(row.speedup(), 2)))
                         .append(td(optional(row.efficiency(), 2)))
-                        .append(td(run.epochs().isEmpty() ? "" : Numbers.percent(row.finalAccuracy())))
-                        .append(td(row.timeToTarget().isPresent() ? Numbers.fixed(row.timeToTarget().getAsDouble(), 1)
-                                : "not reached"))
+                        .append(td(row.diverged() ? "diverged" : run.epochs().isEmpty() ? ""
+                                : Numbers.percent(row.finalAccuracy())))
+                        .append(td(row.diverged() ? "" : row.timeToTarget().isPresent()
+                                ? Numbers.fixed(row.timeToTarget().getAsDouble(), 1) : "not reached"))
                         .append(td(Double.isFinite(row.throughput()) ? Numbers.fixed(row.throughput(), 1) : ""))
                         .append("<td class=\"text\"><code>").append(esc(run.runId())).append("</code>");
-                if (!row.complete()) {
+                if (row.diverged()) {
+                    h.append(" diverged at epoch ").append(run.epochs().size()).append(" of ")
+                            .append(run.recipe().epochs()).append(": ").append(Double.isFinite(run.finalTrainLoss())
+                                    ? "parameters NaN or infinite" : "training loss " + run.finalTrainLoss());
+                } else if (!row.complete()) {
                     h.append(" incomplete: ").append(run.epochs().size()).append(" of ").append(run.recipe().epochs())
                             .append(" epochs");
+                } else if (row.atChanceLevel()) {
+                    h.append(" did not learn (chance level)");
                 }
                 if (!row.superseded().isEmpty()) {
                     h.append(" (latest of ").append(row.superseded().size() + 1).append(")");
@@ -208,6 +219,12 @@ public final class ReportHtml {
                 <dt>speedup(P)</dt><dd>time(1) / time(P), time(1) of the reference P=1 run; blank without one.</dd>
                 <dt>efficiency(P)</dt><dd>speedup(P) / P.</dd>
                 <dt>test accuracy</dt><dd>Accuracy on the test set after the run's last finished epoch.</dd>
+                <dt>diverged</dt><dd>The run's training loss or parameters turned NaN or infinite: it stopped at the
+                end of that epoch. Its numbers are left out of every figure and chart; the usual remedy is a lower
+                learning rate (or <code>--optimizer sgd</code>).</dd>
+                <dt>did not learn (chance level)</dt><dd>A completed run whose final test accuracy is within 2 points
+                of chance (10%) and whose training loss is within 0.05 of ln 10 = 2.3026, the loss of a uniform
+                guess: the network died but stayed finite. A result, not a fault; it is drawn like any other.</dd>
                 <dt>time to\s""").append(target).append("""
                 </dt><dd>The sum of fit seconds of the epochs up to and including the first whose test accuracy is at
                 least the target; "not reached" if none is (set the target with
@@ -257,7 +274,8 @@ public final class ReportHtml {
                 + " P:</p>\n<ul>\n");
         for (RunRecord r : old) {
             h.append("<li><code>").append(esc(r.file())).append("</code>: P=").append(r.partitions())
-                    .append(", started ").append(esc(r.startedAt())).append(r.completed() ? "" : ", incomplete")
+                    .append(", started ").append(esc(r.startedAt()))
+                    .append(r.diverged() ? ", diverged" : r.completed() ? "" : ", incomplete")
                     .append("</li>\n");
         }
         h.append("</ul>\n");

@@ -18,7 +18,9 @@ import java.util.List;
  * @param file             the result file's name
  * @param runId            the run's id
  * @param startedAt        ISO-8601 start time
- * @param completed        every epoch finished
+ * @param completed        every epoch finished (never a diverged run, whatever its file says)
+ * @param diverged         the run stopped after its last epoch because its training loss or parameters
+ *                         turned NaN or infinite (false in results written before this was recorded)
  * @param recipe           the settings other than P
  * @param partitions       P, model replicas
  * @param batchPerReplica  minibatch of one replica
@@ -34,8 +36,8 @@ import java.util.List;
  * @param epochs           finished epochs, in order
  * @param environment      where the run ran
  */
-public record RunRecord(String file, String runId, String startedAt, boolean completed, Recipe recipe,
-                        int partitions, int batchPerReplica, long seed, int trainImages, int testImages,
+public record RunRecord(String file, String runId, String startedAt, boolean completed, boolean diverged,
+                        Recipe recipe, int partitions, int batchPerReplica, long seed, int trainImages, int testImages,
                         int imagesPerReplica, int globalBatch, int stepsPerEpoch, double trainSeconds,
                         double totalSeconds, double peakLearningRate, List<Epoch> epochs, Environment environment) {
 
@@ -47,12 +49,13 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
      * @param fitSeconds      wall-clock of the epoch's distributed fit
      * @param imagesPerSecond training images over fit seconds
      * @param traffic         network bytes per synchronous step, or null where not measured (embedded)
+     * @param trainLoss       mean loss on the training sample after the epoch, NaN if not recorded
      */
     public record Epoch(int epoch, double testAccuracy, double fitSeconds, double imagesPerSecond,
-                        Traffic traffic) {
+                        Traffic traffic, double trainLoss) {
 
         public Epoch(int epoch, double testAccuracy, double fitSeconds, double imagesPerSecond) {
-            this(epoch, testAccuracy, fitSeconds, imagesPerSecond, null);
+            this(epoch, testAccuracy, fitSeconds, imagesPerSecond, null, Double.NaN);
         }
     }
 
@@ -97,9 +100,17 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
         }
     }
 
+    /** How Jackson writes the numbers JSON has no literal for. */
+    private static final java.util.Set<String> NON_FINITE = java.util.Set.of("NaN", "Infinity", "-Infinity");
+
     /** Test accuracy after the last finished epoch, or NaN before the first. */
     public double finalTestAccuracy() {
         return epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).testAccuracy();
+    }
+
+    /** Training loss after the last finished epoch, or NaN before the first or where not recorded. */
+    public double finalTrainLoss() {
+        return epochs.isEmpty() ? Double.NaN : epochs.get(epochs.size() - 1).trainLoss();
     }
 
     /** The start time, for ordering runs; runs with an unreadable one sort first. */
@@ -137,6 +148,7 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
                 config.path("warmupEpochs").asInt(0), integer(config, "epochs", "config.epochs"),
                 config.path("trainLimit").asInt(0), env.path("linkMbit").asDouble(0));
 
+        boolean diverged = root.path("diverged").asBoolean(false);
         int steps = root.path("stepsPerEpoch").asInt(0);
         List<Epoch> epochs = new ArrayList<>();
         JsonNode list = root.path("epochs");
@@ -148,7 +160,7 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
             String at = "epochs[" + i + "]";
             epochs.add(new Epoch(integer(e, "epoch", at + ".epoch"), number(e, "testAccuracy", at + ".testAccuracy"),
                     number(e, "fitSeconds", at + ".fitSeconds"), e.path("imagesPerSecond").asDouble(Double.NaN),
-                    traffic(e.path("traffic"), steps)));
+                    traffic(e.path("traffic"), steps), e.path("trainLoss").asDouble(Double.NaN)));
         }
         double trainSeconds = root.has("trainSeconds") ? number(root, "trainSeconds", "trainSeconds")
                 : epochs.stream().mapToDouble(Epoch::fitSeconds).sum();
@@ -163,7 +175,7 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
                 env.path("driverCores").asInt(0), env.path("linkMbit").asDouble(0));
 
         return new RunRecord(file, text(root, "runId", "runId"), root.path("startedAt").asText(""),
-                root.path("completed").asBoolean(false), recipe, partitions, batch, model.path("seed").asLong(0),
+                root.path("completed").asBoolean(false) && !diverged, diverged, recipe, partitions, batch, model.path("seed").asLong(0),
                 integer(root, "trainImages", "trainImages"), root.path("testImages").asInt(0),
                 root.path("imagesPerReplica").asInt(0), root.path("globalBatch").asInt(partitions * batch),
                 root.path("stepsPerEpoch").asInt(0), trainSeconds, root.path("totalSeconds").asDouble(Double.NaN),
@@ -217,8 +229,12 @@ public record RunRecord(String file, String runId, String startedAt, boolean com
         return n.intValue();
     }
 
+    /** A number; NaN and infinities as the job's JSON writer quotes them ("NaN", "Infinity") too. */
     private static double number(JsonNode parent, String field, String path) {
         JsonNode n = parent.get(field);
+        if (n != null && n.isTextual() && NON_FINITE.contains(n.asText())) {
+            return Double.parseDouble(n.asText());
+        }
         if (n == null || !n.isNumber()) {
             throw new IllegalArgumentException("field " + path + " is missing or not a number");
         }

@@ -27,6 +27,13 @@ public final class ScalingAnalysis {
      * 2 points below P=1 counts as within despite binary rounding of the difference.
      */
     private static final double ROUNDING_SLACK = 1e-9;
+    /** Test accuracy of a network that predicts one class of ten balanced ones: 10%. */
+    public static final double CHANCE_ACCURACY = 0.1;
+    /** Cross-entropy of a uniform guess over ten classes: ln 10. */
+    public static final double CHANCE_LOSS = Math.log(10);
+    /** How near chance accuracy (2 points) and ln 10 (0.05) a run that did not learn ends. */
+    private static final double CHANCE_ACCURACY_TOLERANCE = 0.02;
+    private static final double CHANCE_LOSS_TOLERANCE = 0.05;
 
     private final double targetAccuracy;
     private final List<RecipeResult> recipes;
@@ -55,6 +62,16 @@ public final class ScalingAnalysis {
         /** True when every epoch of the run finished; only such rows count for speedup and scaling limit. */
         public boolean complete() {
             return run.completed();
+        }
+
+        /** True when the run stopped because its training loss or parameters turned NaN or infinite. */
+        public boolean diverged() {
+            return run.diverged();
+        }
+
+        /** True when the run completed yet did not learn: see {@link #atChanceLevel(RunRecord)}. */
+        public boolean atChanceLevel() {
+            return ScalingAnalysis.atChanceLevel(run);
         }
 
         /** Test accuracy after the run's last finished epoch. */
@@ -171,6 +188,17 @@ public final class ScalingAnalysis {
             }
         }
         return OptionalDouble.empty();
+    }
+
+    /**
+     * A run that completed but did not learn: its final test accuracy within 2 points of chance (10%)
+     * and its final training loss within 0.05 of ln 10, the loss of a uniform guess. Such a network
+     * died (too high a learning rate for its batch, say) but stayed finite: a result, not a fault.
+     */
+    public static boolean atChanceLevel(RunRecord run) {
+        return run.completed()
+                && Math.abs(run.finalTestAccuracy() - CHANCE_ACCURACY) <= CHANCE_ACCURACY_TOLERANCE
+                && Math.abs(run.finalTrainLoss() - CHANCE_LOSS) <= CHANCE_LOSS_TOLERANCE;
     }
 
     /** Throughput: training images times finished epochs over training seconds (Spark's overhead included). */
