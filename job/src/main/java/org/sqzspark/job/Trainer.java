@@ -36,15 +36,18 @@ final class Trainer {
     private final JavaSparkContext sc;
     private final ResultStore store;
     private final IntConsumer afterEpoch;
+    private final Progress progress;
 
     /**
      * {@code afterEpoch} is called on the driver with each epoch's number once its results and
      * checkpoint are written; its time counts in neither the epoch's fit nor its evaluation.
+     * {@code progress} reports on each epoch while it trains.
      */
-    Trainer(JavaSparkContext sc, ResultStore store, IntConsumer afterEpoch) {
+    Trainer(JavaSparkContext sc, ResultStore store, IntConsumer afterEpoch, Progress progress) {
         this.sc = sc;
         this.store = store;
         this.afterEpoch = afterEpoch;
+        this.progress = progress;
     }
 
     /**
@@ -119,6 +122,7 @@ final class Trainer {
         }
         RunResult result = restored != null ? restored.run() : null;
         TrainingTasks tasks = TrainingTasks.register(sc, config.trainingMaster() == TrainingMasterKind.SHARED);
+        Progress.Run progress = this.progress.start(sc, config, plan, config.batchPerReplica(), steps);
         // on the driver, gradient sharing's transport threads start from this thread: the timer slack task
         // threads get (NativeThreadsPlugin)
         long slackBefore = NativeThreads.timerSlack(NativeThreadsPlugin.TIMER_SLACK_NS);
@@ -137,11 +141,13 @@ final class Trainer {
                 long shuffleSeed = config.model().seed() + epoch;
                 String lost = null;
                 NetworkTrafficPlugin.epochStart();
+                progress.epochStart(epoch);
                 if (inTurns) {
-                    tasks.inDriver(() -> fitInTurns(turns, data, config, shuffleSeed, stepsBefore));
+                    tasks.inDriver(() -> fitInTurns(turns, data, config, shuffleSeed, stepsBefore, progress));
                 } else {
-                    lost = tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore));
+                    lost = tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore, progress));
                 }
+                progress.epochEnd();
                 if (lost != null) {
                     throw new RunInterruptedException(lost + " was lost during epoch " + epoch + " of run " + runId
                             + "; gradient sharing cannot take in a replacement executor mid-epoch. "
@@ -187,6 +193,7 @@ final class Trainer {
             if (sc.isLocal() && !inTurns) {
                 NativeThreads.shareProcessors(0);
             }
+            progress.close();
             tasks.close();
             test.unpersist(false);
             lossSample.unpersist(false);
@@ -204,12 +211,12 @@ final class Trainer {
      * rescans the RDD for every round, or (staging through files) left rounds with no data.
      */
     private static void fitEpoch(SparkComputationGraph sparkNet, TrainConfig config, JavaRDD<DataSet> epochData,
-                                 int stepsPerEpoch, int stepsBefore) {
+                                 int stepsPerEpoch, int stepsBefore, Progress.Run progress) {
         // this thread built or evaluated the network: embedded, its OpenMP workers would outnumber the cores
         // with the training thread's (see NativeThreadsPlugin)
         NativeThreads.releaseTeam();
         if (config.trainingMaster() == TrainingMasterKind.SHARED) {
-            sparkNet.fit(epochData);
+            sparkNet.fit(progress.counted(epochData));
             return;
         }
         epochData.persist(StorageLevel.MEMORY_ONLY());
@@ -220,7 +227,7 @@ final class Trainer {
                 // which the learning-rate schedule and Adam's bias correction count from
                 sparkNet.getNetwork().getConfiguration()
                         .setIterationCount(stepsBefore + r * config.averagingFrequency());
-                sparkNet.fit(CifarRdds.round(epochData, r, config.averagingFrequency()));
+                sparkNet.fit(progress.counted(CifarRdds.round(epochData, r, config.averagingFrequency())));
             }
         } finally {
             epochData.unpersist(false);
@@ -232,10 +239,10 @@ final class Trainer {
      * minibatches in the same order as DL4J's path decodes from the RDD.
      */
     private static void fitInTurns(ReplicasInTurns turns, TrainingData data, TrainConfig config, long shuffleSeed,
-                                   int stepsBefore) {
+                                   int stepsBefore, Progress.Run progress) {
         NativeThreads.releaseTeam();
-        turns.fitEpoch(CifarRdds.partitionsInDriver(data.train(), config.partitions(), config.batchPerReplica(),
-                data.stats(), shuffleSeed), stepsBefore);
+        turns.fitEpoch(progress.countedInDriver(CifarRdds.partitionsInDriver(data.train(), config.partitions(),
+                config.batchPerReplica(), data.stats(), shuffleSeed)), stepsBefore);
     }
 
     /** Minibatches of {@code images}, cached; their broadcasts are added to {@code broadcasts}. */
