@@ -168,7 +168,7 @@ public final class Main implements Runnable {
         @Override
         public Integer call() {
             TrainConfig config = options.toConfig(partitions);
-            return exitCode(execute(List.of(config), options.resume), spec);
+            return exitCode(execute(List.of(config), options.resume, options.quiet, epoch -> { }), spec);
         }
     }
 
@@ -198,7 +198,7 @@ public final class Main implements Runnable {
             for (int p : partitions) {
                 configs.add(options.toConfig(p));
             }
-            List<RunResult> runs = execute(configs, options.resume);
+            List<RunResult> runs = execute(configs, options.resume, options.quiet, epoch -> { });
             ReportCommand.afterSweep(configs.get(0).out());
             return exitCode(runs, spec);
         }
@@ -408,6 +408,15 @@ public final class Main implements Runnable {
 
     /** As {@link #execute(List, boolean)}, calling {@code afterEpoch} as {@link Trainer} says. */
     static List<RunResult> execute(List<TrainConfig> configs, boolean resume, IntConsumer afterEpoch) {
+        return execute(configs, resume, false, afterEpoch);
+    }
+
+    /**
+     * As {@link #execute(List, boolean, IntConsumer)}; {@code quiet} leaves out the progress lines
+     * while epochs train ({@link Progress}), keeping each epoch's line.
+     */
+    static List<RunResult> execute(List<TrainConfig> configs, boolean resume, boolean quiet,
+                                   IntConsumer afterEpoch) {
         TrainConfig first = configs.get(0);
         SparkSetup.checkMaster(first.master());
         SparkConf sparkConf = SparkSetup.conf(first.master());
@@ -419,7 +428,7 @@ public final class Main implements Runnable {
         ResultStore store = ResultStore.open(first.out(), hadoopConf);
         JavaSparkContext sc = SparkSetup.start(sparkConf);
         try {
-            Trainer trainer = new Trainer(sc, store, afterEpoch);
+            Trainer trainer = new Trainer(sc, store, afterEpoch, new Progress(configs, data.train().size(), quiet));
             List<RunResult> results = new ArrayList<>();
             for (TrainConfig config : configs) {
                 results.add(trainer.run(config, data, resume));

@@ -52,6 +52,11 @@ final class RunOptions {
                     + " from their last checkpoint (one per epoch); runs with no checkpoint start afresh.")
     boolean resume;
 
+    @Option(names = "--quiet",
+            description = "Log only each epoch's line, not the progress line (steps, images/s, time left) logged"
+                    + " at most every " + Progress.INTERVAL_SECONDS + " s while an epoch trains.")
+    boolean quiet;
+
     @Option(names = "--train-limit", paramLabel = "N", defaultValue = "0",
             description = "Use only the first N training images (0: all 50,000). Default: ${DEFAULT-VALUE}.")
     int trainLimit;

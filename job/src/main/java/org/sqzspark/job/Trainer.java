@@ -35,15 +35,18 @@ final class Trainer {
     private final JavaSparkContext sc;
     private final ResultStore store;
     private final IntConsumer afterEpoch;
+    private final Progress progress;
 
     /**
      * {@code afterEpoch} is called on the driver with each epoch's number once its results and
      * checkpoint are written; its time counts in neither the epoch's fit nor its evaluation.
+     * {@code progress} reports on each epoch while it trains.
      */
-    Trainer(JavaSparkContext sc, ResultStore store, IntConsumer afterEpoch) {
+    Trainer(JavaSparkContext sc, ResultStore store, IntConsumer afterEpoch, Progress progress) {
         this.sc = sc;
         this.store = store;
         this.afterEpoch = afterEpoch;
+        this.progress = progress;
     }
 
     /**
@@ -136,6 +139,7 @@ final class Trainer {
         private final double setupSeconds;
         private final TrainingTasks tasks;
         private final long slackBefore;
+        private final Progress.Run progress;
 
         Session(TrainConfig config, TrainingData data, Checkpoints.Restored restored) {
             this.config = config;
@@ -166,6 +170,7 @@ final class Trainer {
             this.setupSeconds = seconds(t);
 
             this.tasks = TrainingTasks.register(sc, config.trainingMaster() == TrainingMasterKind.SHARED);
+            this.progress = Trainer.this.progress.start(sc, config, plan, config.batchPerReplica(), steps);
             // on the driver, gradient sharing's transport threads start from this thread: the timer slack task
             // threads get (NativeThreadsPlugin)
             this.slackBefore = NativeThreads.timerSlack(NativeThreadsPlugin.TIMER_SLACK_NS);
@@ -224,12 +229,14 @@ final class Trainer {
                     seed);
             int stepsBefore = (epoch - 1) * steps;
             NetworkTrafficPlugin.epochStart();
+            progress.epochStart(epoch);
             String lost = null;
             if (inTurns) {
-                tasks.inDriver(() -> fitInTurns(turns, data, config, seed, stepsBefore));
+                tasks.inDriver(() -> fitInTurns(turns, data, config, seed, stepsBefore, progress));
             } else {
-                lost = tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore));
+                lost = tasks.training(() -> fitEpoch(sparkNet, config, epochData, steps, stepsBefore, progress));
             }
+            progress.epochEnd();
             if (lost != null) {
                 throw new RunInterruptedException(lost + " was lost during epoch " + epoch + " of run " + runId
                         + "; gradient sharing cannot take in a replacement executor mid-epoch. "
@@ -259,6 +266,7 @@ final class Trainer {
             if (sc.isLocal() && !inTurns) {
                 NativeThreads.shareProcessors(0);
             }
+            progress.close();
             tasks.close();
             test.unpersist(false);
             lossSample.unpersist(false);
@@ -274,12 +282,12 @@ final class Trainer {
      * rescans the RDD for every round, or (staging through files) left rounds with no data.
      */
     private static void fitEpoch(SparkComputationGraph sparkNet, TrainConfig config, JavaRDD<DataSet> epochData,
-                                 int stepsPerEpoch, int stepsBefore) {
+                                 int stepsPerEpoch, int stepsBefore, Progress.Run progress) {
         // this thread built or evaluated the network: embedded, its OpenMP workers would outnumber the cores
         // with the training thread's (see NativeThreadsPlugin)
         NativeThreads.releaseTeam();
         if (config.trainingMaster() == TrainingMasterKind.SHARED) {
-            sparkNet.fit(epochData);
+            sparkNet.fit(progress.counted(epochData));
             return;
         }
         epochData.persist(StorageLevel.MEMORY_ONLY());
@@ -290,7 +298,7 @@ final class Trainer {
                 // which the learning-rate schedule and Adam's bias correction count from
                 sparkNet.getNetwork().getConfiguration()
                         .setIterationCount(stepsBefore + r * config.averagingFrequency());
-                sparkNet.fit(CifarRdds.round(epochData, r, config.averagingFrequency()));
+                sparkNet.fit(progress.counted(CifarRdds.round(epochData, r, config.averagingFrequency())));
             }
         } finally {
             epochData.unpersist(false);
@@ -302,10 +310,10 @@ final class Trainer {
      * minibatches in the same order as DL4J's path decodes from the RDD.
      */
     private static void fitInTurns(ReplicasInTurns turns, TrainingData data, TrainConfig config, long shuffleSeed,
-                                   int stepsBefore) {
+                                   int stepsBefore, Progress.Run progress) {
         NativeThreads.releaseTeam();
-        turns.fitEpoch(CifarRdds.partitionsInDriver(data.train(), config.partitions(), config.batchPerReplica(),
-                data.stats(), shuffleSeed), stepsBefore);
+        turns.fitEpoch(progress.countedInDriver(CifarRdds.partitionsInDriver(data.train(), config.partitions(),
+                config.batchPerReplica(), data.stats(), shuffleSeed)), stepsBefore);
     }
 
     /** Minibatches of {@code images}, cached; their broadcasts are added to {@code broadcasts}. */

@@ -218,6 +218,13 @@ class MainTest {
         }
     }
 
+    @Test
+    void trainHelpShowsTheQuietOption() {
+        Outcome o = run("train", "--help");
+        assertEquals(0, o.exit(), o.err());
+        assertTrue(o.out().contains("--quiet") && o.out().contains("progress line"), o.out());
+    }
+
     // --- data ---
 
     @Test
