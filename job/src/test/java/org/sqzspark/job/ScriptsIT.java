@@ -58,6 +58,33 @@ class ScriptsIT {
     }
 
     @Test
+    void crashLoopScriptRunsGradientSharingAtPTwoAndCountsNoCrashWhenNoneHappens() throws Exception {
+        Path data = SyntheticCifar.write(tmp.resolve("cifar"), 6, 2, 5);
+        Path out = tmp.resolve("loop");
+        Result r = run(script("crash-loop.sh", "--data", data.toString(), "--runs", "1", "--epochs", "1", "--batch",
+                "8", "--out", out.toString()), "JAVA_OPTS", "-Xmx2g");
+        assertEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("run 1/1: exit 0"), r.output());
+        assertTrue(r.output().contains("0 crashes and 0 other failures in 1 runs (P=2, shared"), r.output());
+        assertTrue(Files.readString(out.resolve("run-1").resolve("run.log")).contains("P=2 epoch 1/1"), r.output());
+    }
+
+    @Test
+    void crashLoopScriptCountsAJvmThatDiesAsACrashAndKeepsItsReport() throws Exception {
+        Path data = SyntheticCifar.write(tmp.resolve("cifar"), 6, 2, 5);
+        Path out = tmp.resolve("loop");
+        // a heap too small to start Spark in, and a JVM told to abort on running out of it: exit 134 and an hs_err file
+        Result r = run(script("crash-loop.sh", "--data", data.toString(), "--runs", "1", "--epochs", "1", "--out",
+                out.toString()), "JAVA_OPTS", "-Xmx16m -XX:+CrashOnOutOfMemoryError");
+        assertEquals(1, r.exit(), r.output());
+        assertTrue(r.output().contains("run 1/1: exit 134") && r.output().contains("CRASH"), r.output());
+        assertTrue(r.output().contains("1 crashes and 0 other failures in 1 runs"), r.output());
+        try (var files = Files.list(out.resolve("run-1"))) {
+            assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("hs_err_pid")), r.output());
+        }
+    }
+
+    @Test
     void runLocalScriptGivesOneClearErrorForAWrongDataPath() throws Exception {
         Result r = run(script("run-local.sh", "train", "--data", tmp.resolve("nowhere").toString(), "--out",
                 tmp.resolve("out").toString()));

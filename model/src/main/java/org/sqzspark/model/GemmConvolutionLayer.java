@@ -4,6 +4,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
+import java.lang.ref.Reference;
 import java.util.Arrays;
 import org.deeplearning4j.exception.DL4JInvalidInputException;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -19,6 +20,7 @@ import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastCopyOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.same.Sign;
 import org.nd4j.linalg.api.shape.Shape;
@@ -193,7 +195,7 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
         INDArray patches = null;
         boolean bias = layerConf().hasBias();
         if (bias) {
-            z2.putiRowVector(getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr));
+            fillRows(z2, getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr));
         }
         double beta = bias ? 1.0 : 0.0;
         if (g.kind() == Kind.PATCHES) {
@@ -206,6 +208,22 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
                     false, true, 1.0, beta);
         }
         return new Forward(z, patches);
+    }
+
+    /**
+     * Sets every row of {@code z2} to {@code row}, as {@code z2.putiRowVector(row)} does, with the
+     * broadcast op kept reachable until libnd4j has run it. ND4J 1.0.0-M2's {@code putiRowVector} and
+     * the executioner's {@code exec(BroadcastOp)} drop their last reference to the op once they have
+     * taken its buffers' native addresses, and the op alone holds its array of broadcast dimensions,
+     * allocated outside any workspace. A collection during the native call could free that array
+     * under libnd4j: the JVM died of SIGSEGV in {@code sd::DataBuffer::primary} or in the broadcast
+     * kernel, rarely in a training run (once, gradient sharing at P=2) and within seconds when
+     * broadcasts run while collections are forced.
+     */
+    static void fillRows(INDArray z2, INDArray row) {
+        BroadcastCopyOp op = new BroadcastCopyOp(z2, row, z2, 1);
+        Nd4j.getExecutioner().exec(op);
+        Reference.reachabilityFence(op);
     }
 
     /** The weights of a pointwise product, {@code [out, in]}: all of a 1x1 kernel, the centre of a larger one. */
