@@ -57,8 +57,8 @@ final class ReportCommand implements Callable<Integer> {
         }
     }
 
-    /** Hadoop's configuration from the class path: the report needs no Spark. */
+    /** Hadoop's configuration from the class path, with the job's timeouts: the report needs no Spark. */
     private static Configuration hadoopConf() {
-        return new Configuration();
+        return HadoopTimeouts.applyTo(new Configuration());
     }
 }

@@ -107,7 +107,7 @@ final class ScalingCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--results " + results + " needs --calibration-step-seconds S:"
                         + " one replica's step alone on one of its nodes (bench on the node)");
             }
-            List<RunRecord> runs = ResultsFolder.readRuns(results, new Configuration());
+            List<RunRecord> runs = ResultsFolder.readRuns(results, HadoopTimeouts.applyTo(new Configuration()));
             ClusterScaling.Analysis analysis = ClusterScaling.of(runs, 0, calibrationStepSeconds);
             if (analysis.calibrations().isEmpty()) {
                 throw new IllegalArgumentException("--results " + results + " has no completed cluster runs on 1 and"

@@ -1,6 +1,10 @@
 package org.sqzspark.job;
 
+import java.io.Serializable;
+import java.lang.reflect.Field;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDDLike;
 import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.core.storage.StatsStorageRouter;
@@ -16,7 +20,9 @@ import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.parameterserver.conf.SharedTrainingConfiguration;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingWorker;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
+import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
 
 /**
  * DL4J's gradient-sharing master, minus two costs that buy nothing, and with its residual clipped
@@ -29,6 +35,8 @@ import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
  * <li>a network built and dropped by every executor at every epoch after its first
  * ({@link NetworkOncePerExecutor}).</li>
  * </ul>
+ * Its replicas also start a training session at the step the driver's network has reached, and
+ * draw their dropout masks from a seed of the run's (see {@link NetworkOncePerExecutor}).
  */
 final class SharedTrainingWithoutCount extends SharedTrainingMaster {
 
@@ -57,8 +65,11 @@ final class SharedTrainingWithoutCount extends SharedTrainingMaster {
     @Override
     public SharedTrainingWorker getWorkerInstance(SparkComputationGraph graph) {
         SharedTrainingWorker w = super.getWorkerInstance(graph);
+        ComputationGraph net = graph.getNetwork();
         return new NetworkOncePerExecutor(w.getInstanceId(), w.getBroadcastModel(), w.getBroadcastConfiguration(),
-                w.getListeners(), w.getRouter(), w.getWorkerTogglePeriodicGC(), w.getWorkerPeriodicGCFrequency());
+                w.getListeners(), w.getRouter(), w.getWorkerTogglePeriodicGC(), w.getWorkerPeriodicGCFrequency(),
+                new StepCount(net.getIterationCount(), net.getEpochCount(),
+                        net.getConfiguration().getDefaultConfiguration().getSeed()));
     }
 
     /**
@@ -74,21 +85,39 @@ final class SharedTrainingWithoutCount extends SharedTrainingMaster {
      * same JVM get a graph on that configuration that is constructed but not initialised: all of
      * those uses work on it, and training is unchanged. A session is the master's instance id, the key
      * the wrapper itself resets on. With two or more replicas per executor the wrapper asks only once.
+     * <p>
+     * The network a session trains starts at the driver's step count. DL4J 1.0.0-M2's wrapper sets
+     * the step and epoch counts of that network from its JVM's {@code ModelParameterServer}, which
+     * counts only the steps named in gradient messages it has received: 0 in a new executor (after
+     * {@code --resume}, or in any run's first epoch until another replica's first message
+     * arrives). The warm-up then restarted at its first step, and Adam's bias correction at its
+     * first, in every resumed run. Here the parameter server's counts are set to the driver's before
+     * the wrapper reads them. It can go when DL4J takes the counts from the broadcast network.
+     * <p>
+     * The training thread's random generator, which draws the dropout masks, is seeded from the
+     * run's seed, the driver's step count and the partition, at every epoch: ND4J seeds each thread's
+     * generator from the clock, so two runs of one configuration trained on different masks.
      */
     static final class NetworkOncePerExecutor extends SharedTrainingWorker {
         private static final long serialVersionUID = 1L;
         /** The session whose network this JVM's wrapper already holds. */
         private static long builtFor = Long.MIN_VALUE;
         private static int built;
+        private final StepCount start;
 
         NetworkOncePerExecutor(long instanceId, Broadcast<NetBroadcastTuple> model,
                                Broadcast<SharedTrainingConfiguration> configuration, List<TrainingListener> listeners,
-                               StatsStorageRouter router, Boolean periodicGc, Integer periodicGcFrequency) {
+                               StatsStorageRouter router, Boolean periodicGc, Integer periodicGcFrequency,
+                               StepCount start) {
             super(instanceId, model, configuration, listeners, router, periodicGc, periodicGcFrequency);
+            this.start = start;
         }
 
         @Override
         public ComputationGraph getInitialModelGraph() {
+            TaskContext task = TaskContext.get();
+            int partition = task == null ? 0 : task.partitionId();
+            Nd4j.getRandom().setSeed(start.seed() * 1_000_003L + start.iteration() * 1_009L + partition);
             synchronized (NetworkOncePerExecutor.class) {
                 // listeners make the wrapper initialise whatever it is given
                 boolean listeners = getListeners() != null && !getListeners().isEmpty();
@@ -96,6 +125,9 @@ final class SharedTrainingWithoutCount extends SharedTrainingMaster {
                     return new ComputationGraph(getBroadcastModel().getValue().getGraphConfiguration());
                 }
                 ComputationGraph net = super.getInitialModelGraph();
+                if (builtFor != getInstanceId()) {
+                    start.toParameterServer();
+                }
                 builtFor = getInstanceId();
                 built++;
                 return net;
@@ -106,6 +138,30 @@ final class SharedTrainingWithoutCount extends SharedTrainingMaster {
         static int networksBuilt() {
             synchronized (NetworkOncePerExecutor.class) {
                 return built;
+            }
+        }
+    }
+
+    /**
+     * The step and epoch counts of the driver's network when a fit starts, and the run's seed.
+     */
+    record StepCount(int iteration, int epoch, long seed) implements Serializable {
+
+        /** The counts DL4J's wrapper gives the network of a new session in this JVM. */
+        void toParameterServer() {
+            ModelParameterServer server = ModelParameterServer.getInstance();
+            counter(server, "iterationNumber").set(iteration);
+            counter(server, "epochNumber").set(epoch);
+        }
+
+        private static AtomicInteger counter(ModelParameterServer server, String name) {
+            try {
+                Field field = ModelParameterServer.class.getDeclaredField(name);
+                field.setAccessible(true);
+                return (AtomicInteger) field.get(server);
+            } catch (ReflectiveOperationException | ClassCastException e) {
+                throw new IllegalStateException("this DL4J's ModelParameterServer has no AtomicInteger '" + name
+                        + "' (written against 1.0.0-M2): revisit SharedTrainingWithoutCount.StepCount", e);
             }
         }
     }

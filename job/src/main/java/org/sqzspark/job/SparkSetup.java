@@ -41,9 +41,8 @@ final class SparkSetup {
     /**
      * Defaults, unless spark-conf or the user sets them.
      * <ul>
-     *   <li>Hadoop's client: a namenode that does not answer fails the run in 15 s (5 s connect
-     *   timeout, 2 retries) instead of Hadoop's 15 minutes (20 s, 45 retries). A refused connection
-     *   already fails at once.</li>
+     *   <li>Hadoop's client: {@link HadoopTimeouts}, so that a namenode that does not answer fails the
+     *   run in seconds.</li>
      *   <li>Task results up to 16 MB go to the driver with the task's status, not through the block
      *   manager (Spark's default: 1 MB). A gradient-sharing task returns Adam's state, 5.9 MB, at
      *   the end of every epoch; through the block manager the driver had it 24-270 ms after the task
@@ -51,11 +50,7 @@ final class SparkSetup {
      *   Spark caps it at {@code spark.rpc.message.maxSize} (128 MB).</li>
      * </ul>
      */
-    private static final String[][] DEFAULTS = {
-        {"spark.hadoop.ipc.client.connect.timeout", "5000"},
-        {"spark.hadoop.ipc.client.connect.max.retries.on.timeouts", "2"},
-        {"spark.task.maxDirectResultSize", "16m"},
-    };
+    private static final String[][] DEFAULTS = defaults();
     /** Spark's list of plugins; the job's own are added to whatever it holds. */
     static final String PLUGINS = "spark.plugins";
     /** The job's plugins: {@link NativeThreadsPlugin}, {@link NetworkTrafficPlugin}. */
@@ -69,6 +64,13 @@ final class SparkSetup {
     private static final Logger log = LoggerFactory.getLogger(SparkSetup.class);
 
     private SparkSetup() {
+    }
+
+    private static String[][] defaults() {
+        List<String[]> d = new ArrayList<>();
+        HadoopTimeouts.SETTINGS.forEach((key, value) -> d.add(new String[] {"spark.hadoop." + key, value}));
+        d.add(new String[] {"spark.task.maxDirectResultSize", "16m"});
+        return d.toArray(String[][]::new);
     }
 
     /** The Spark configuration: {@code master}, or spark-submit's master, or embedded local[*]. */

@@ -287,6 +287,8 @@ final class Trainer {
         // with the training thread's (see NativeThreadsPlugin)
         NativeThreads.releaseTeam();
         if (config.trainingMaster() == TrainingMasterKind.SHARED) {
+            // the replicas start from the steps taken so far (SharedTrainingWithoutCount), also after --resume
+            sparkNet.getNetwork().getConfiguration().setIterationCount(stepsBefore);
             sparkNet.fit(progress.counted(epochData));
             return;
         }

@@ -471,6 +471,33 @@ class MainTest {
     }
 
     @Test
+    void givesUpOnANamenodeThatAcceptsTheConnectionButNeverAnswers() throws Exception {
+        try (SilentNamenode namenode = new SilentNamenode()) {
+            String data = namenode.uri("/cifar10");
+            long start = System.nanoTime();
+            Outcome o = run("train", "--master", "local[1]", "--data", data, "--out", out.toString());
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(namenode.connections() > 0, "the job connected to the namenode");
+            // the same answer as for a namenode that does not accept the connection
+            assertRefused(o, Main.EXIT_DATA, data, "no answer in time", "namenode");
+            assertTrue(seconds < HadoopTimeouts.RPC_TIMEOUT_MS / 1000.0 + 10, "gave up after " + seconds + " s");
+        }
+    }
+
+    @Test
+    void givesUpOnAnOutputNamenodeThatAcceptsTheConnectionButNeverAnswers() throws Exception {
+        try (SilentNamenode namenode = new SilentNamenode()) {
+            String hdfsOut = namenode.uri("/results");
+            long start = System.nanoTime();
+            Outcome o = run("train", "--master", "local[1]", "--data", synthetic().toString(), "--out", hdfsOut);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(namenode.connections() > 0, "the job connected to the namenode");
+            assertRefused(o, Main.EXIT_USAGE, "--out " + hdfsOut, "no answer in time", "HDFS");
+            assertTrue(seconds < HadoopTimeouts.RPC_TIMEOUT_MS / 1000.0 + 10, "gave up after " + seconds + " s");
+        }
+    }
+
+    @Test
     void rejectsUnreachableHdfsOutputQuickly() throws Exception {
         String hdfsOut = "hdfs://127.0.0.1:" + closedPort() + "/results";
         long start = System.nanoTime();

@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
@@ -79,43 +81,49 @@ class NativeThreadsPluginTest {
         }
     }
 
+    /**
+     * Follows the threads by their kernel ids: the OpenMP workers are the threads named after a task
+     * thread that appeared while the tasks ran and are no task thread. Threads of that name from
+     * earlier tests in this JVM are left out: libnd4j starts its own pool once per process, named
+     * after the thread that first used it, a task thread if an earlier test used ND4J first in a task.
+     */
     @Test
     void aTaskThreadHandsItsOpenMpWorkersBackWhenTheTaskEnds() throws InterruptedException {
-        List<Integer> during = sc.parallelize(List.of(1, 2), 2).map(i -> {
+        Set<String> before = threadIdsNamed(TASK_THREADS);
+        List<List<Set<String>>> seen = sc.parallelize(List.of(1, 2), 2).map(i -> {
             NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(3);
             INDArray a = Nd4j.rand(DataType.FLOAT, 256, 256);
             a.mmul(a);
-            return threadsNamed(TASK_THREADS) - javaTaskThreads();
+            String self = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
+            return List.of(Set.of(self), threadIdsNamed(TASK_THREADS));
         }).collect();
-        assumeTrue(during.stream().anyMatch(workers -> workers > 0),
-                "this platform's matrix product runs no OpenMP team");
+        Set<String> workers = new TreeSet<>();
+        seen.forEach(task -> workers.addAll(task.get(1)));
+        workers.removeAll(before);
+        seen.forEach(task -> workers.removeAll(task.get(0)));
+        assumeTrue(!workers.isEmpty(), "this platform's matrix product runs no OpenMP team");
         long deadline = System.nanoTime() + 5_000_000_000L;
-        int workers = threadsNamed(TASK_THREADS) - javaTaskThreads();
-        while (workers > 0 && System.nanoTime() < deadline) {
+        workers.retainAll(threadIdsNamed(TASK_THREADS));
+        while (!workers.isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(10);
-            workers = threadsNamed(TASK_THREADS) - javaTaskThreads();
+            workers.retainAll(threadIdsNamed(TASK_THREADS));
         }
-        assertEquals(0, workers, "OpenMP workers left behind by tasks that ended");
+        assertEquals(Set.of(), workers, "OpenMP workers left behind by tasks that ended");
     }
 
-    private static int javaTaskThreads() {
-        return (int) Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().startsWith("Executor task launch worker"))
-                .count();
-    }
-
-    private static int threadsNamed(String name) {
-        int count = 0;
+    /** Kernel ids of this process's threads named {@code name}. */
+    private static Set<String> threadIdsNamed(String name) {
+        Set<String> ids = new TreeSet<>();
         String[] tasks = new File("/proc/self/task").list();
         for (String task : tasks == null ? new String[0] : tasks) {
             try {
                 if (Files.readString(Path.of("/proc/self/task", task, "comm")).trim().equals(name)) {
-                    count++;
+                    ids.add(task);
                 }
             } catch (IOException e) {
                 // the thread ended while listed
             }
         }
-        return count;
+        return ids;
     }
 }

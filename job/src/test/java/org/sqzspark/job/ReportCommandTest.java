@@ -10,6 +10,8 @@ import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -258,6 +260,37 @@ class ReportCommandTest {
         assertTrue(o.err().contains(missing.toString()) && o.err().contains("does not exist"), o.err());
         assertFalse(o.err().contains("\tat "), "no stack trace: " + o.err());
         assertFalse(Files.exists(missing));
+    }
+
+    @Test
+    void anUnreachableNamenodeIsNamedWithTheReason() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        String results = "hdfs://127.0.0.1:" + closedPort + "/results";
+        Outcome o = run("report", "--results", results);
+        assertEquals(Main.EXIT_DATA, o.exit(), o.err());
+        assertTrue(o.err().contains("--results " + results) && o.err().contains("connection refused")
+                && o.err().contains("HDFS"), o.err());
+        assertFalse(o.err().contains("\tat ") || o.err().contains("Exception"), "one plain line: " + o.err());
+    }
+
+    @Test
+    void givesUpOnANamenodeThatAcceptsTheConnectionButNeverAnswers() throws Exception {
+        try (SilentNamenode namenode = new SilentNamenode()) {
+            String results = namenode.uri("/results");
+            long start = System.nanoTime();
+            Outcome o = run("report", "--results", results);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            assertTrue(namenode.connections() > 0, "the report connected to the namenode");
+            // the same answer as for a namenode that does not accept the connection
+            assertEquals(Main.EXIT_DATA, o.exit(), o.err());
+            assertTrue(o.err().contains("--results " + results) && o.err().contains("no answer in time")
+                    && o.err().contains("HDFS"), o.err());
+            assertFalse(o.err().contains("\tat ") || o.err().contains("Exception"), "one plain line: " + o.err());
+            assertTrue(seconds < HadoopTimeouts.RPC_TIMEOUT_MS / 1000.0 + 10, "gave up after " + seconds + " s");
+        }
     }
 
     @Test

@@ -19,6 +19,7 @@ import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.sqzspark.data.DataInputException;
+import org.sqzspark.data.NetworkFailure;
 import org.sqzspark.job.predict.ConfusionMatrix;
 
 /**
@@ -64,6 +65,12 @@ public final class ResultsFolder {
         } catch (IOException | RuntimeException e) {
             if (e instanceof DataInputException d) {
                 throw d;
+            }
+            String network = NetworkFailure.describe(e);
+            if (network != null) {
+                throw new DataInputException("--results " + location + ": cannot reach its file system (" + network
+                        + "): check that HDFS is running and that the URI names its namenode's host and port,"
+                        + " e.g. hdfs://head:9000/results", e);
             }
             throw new DataInputException("--results " + location + " cannot be read (" + e.getMessage()
                     + "): check the path or URI and that its file system is reachable", e);
