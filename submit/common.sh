@@ -11,6 +11,7 @@
 #   SPARK_MASTER_WEBUI_PORT  port of the standalone master's web UI, whose JSON view
 #                   (http://<master host>:<port>/json/) lists the live workers (default: 8080)
 #   HADOOP_HOME     Hadoop installation whose bin/hdfs the HDFS scripts run (default: hdfs on PATH)
+#                   (start-cluster.sh too, to create an event-log folder in HDFS)
 
 SQZ_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JOB_JAR="${JOB_JAR:-$SQZ_ROOT/job/target/squeezenet-spark-job.jar}"
@@ -172,6 +173,38 @@ require_hdfs() {
     echo "error: hdfs command not found; set HADOOP_HOME to the Hadoop installation (e.g. /opt/hadoop) or put its bin/ on PATH" >&2
     exit 1
   fi
+}
+
+# Spark's folder of event logs when spark-defaults.conf names none (spark.eventLog.dir,
+# spark.history.fs.logDirectory)
+# shellcheck disable=SC2034 # used by the scripts that source this file
+SPARK_EVENTS_DEFAULT="file:/tmp/spark-events"
+
+# Makes a folder of Spark event logs exist, as a driver (spark.eventLog.dir) and the history server
+# (spark.history.fs.logDirectory) refuse to start without theirs: in HDFS for an hdfs:// URI
+# (hdfs dfs -mkdir -p), else on this host (mkdir -p of an absolute path or file: URI). Nothing
+# happens when it exists. Returns 1, with the reason on standard error, when it cannot be made.
+# Usage: make_event_dir URI
+make_event_dir() {
+  local dir="$1" path
+  case "$dir" in
+    hdfs://*)
+      require_hdfs
+      "$HDFS" dfs -mkdir -p "$dir"
+      ;;
+    file:/* | /*)
+      path="${dir#file:}"
+      # file:///x and file:/x are both /x
+      while [[ "$path" == //* ]]; do
+        path="${path#/}"
+      done
+      mkdir -p "$path"
+      ;;
+    *)
+      echo "$dir is neither an hdfs:// URI nor an absolute path or file: URI" >&2
+      return 1
+      ;;
+  esac
 }
 
 # The value of a key in spark-defaults.conf (the last one, as Spark reads it), or nothing.

@@ -806,6 +806,9 @@ cmd_submit() {
     --conf "spark.executorEnv.OMP_NUM_THREADS=$cores"
     # recorded with each run: the cost model reads it (scaling command, report)
     --conf "spark.sqzspark.linkMbit=$(rate_mbit "${S[rate]}")"
+    # event logs on this machine (spark-defaults.conf names the Pis' HDFS), in Spark's default
+    # folder, which a history server started without settings reads; the job creates it
+    --conf "spark.eventLog.dir=$SPARK_EVENTS_DEFAULT"
     "${spark_opts[@]}" "$JOB_JAR" "${job_args[@]}")
   exec "${cmd[@]}"
 }

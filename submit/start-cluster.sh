@@ -7,6 +7,10 @@
 # (REGISTER_TIMEOUT) until every worker it started is listed ALIVE in the master's JSON view
 # (http://<master host>:<web UI port>/json/). Prints the master URL to submit to; exits 1 naming
 # the hosts whose worker did not start or did not register.
+# Beside the master it starts Spark's history server (web UI http://<head>:18080,
+# spark.history.ui.port), which shows finished applications from their event logs; first it creates
+# the event-log folder of spark-defaults.conf (spark.eventLog.dir, spark.history.fs.logDirectory):
+# in HDFS for an hdfs:// URI, so HDFS must be running (README, step 5), else on this host.
 #
 # Usage: submit/start-cluster.sh
 #
@@ -21,6 +25,10 @@
 #   SPARK_SSH_OPTS      ssh options (default: -o BatchMode=yes -o ConnectTimeout=10)
 #   SPARK_SSH_TIMEOUT   seconds the ssh to one host may take in all (default: 60)
 #   REGISTER_TIMEOUT    seconds to wait for the workers to register with the master (default: 60)
+#   HISTORY_SERVER      0: do not start the history server (its 256 MB heap on a 4 GB head node;
+#                       default: 1)
+#   HADOOP_HOME         Hadoop installation whose bin/hdfs creates an hdfs:// event-log folder
+#                       (default: hdfs on PATH)
 set -euo pipefail
 # shellcheck source=submit/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -59,6 +67,35 @@ if [[ ! -f "$SPARK_CONF_DIR/spark-env.sh" ]]; then
   exit 1
 fi
 master_url="spark://$master_host:$master_port"
+history_server="${HISTORY_SERVER:-1}"
+if [[ "$history_server" != 0 && "$history_server" != 1 ]]; then
+  echo "error: HISTORY_SERVER=$history_server must be 1 (start the history server) or 0" >&2
+  exit 2
+fi
+history_port="$(spark_default spark.history.ui.port)"
+history_port="${history_port:-18080}"
+
+# The event-log folders, before anything starts: a driver whose spark.eventLog.dir is missing, or a
+# history server whose spark.history.fs.logDirectory is, fails at its start.
+event_dirs=()
+if [[ "$(spark_default spark.eventLog.enabled)" == true ]]; then
+  event_dir="$(spark_default spark.eventLog.dir)"
+  event_dirs+=("${event_dir:-$SPARK_EVENTS_DEFAULT}")
+fi
+if [[ "$history_server" == 1 ]]; then
+  history_dir="$(spark_default spark.history.fs.logDirectory)"
+  history_dir="${history_dir:-$SPARK_EVENTS_DEFAULT}"
+  if [[ " ${event_dirs[*]} " != *" $history_dir "* ]]; then
+    event_dirs+=("$history_dir")
+  fi
+fi
+for dir in "${event_dirs[@]}"; do
+  if ! why="$(make_event_dir "$dir" 2>&1)"; then
+    echo "error: cannot create the event-log folder $dir (spark.eventLog.dir, spark.history.fs.logDirectory in $SPARK_CONF_DIR/spark-defaults.conf): ${why:-no message}; start HDFS first (README, step 5), or set both to a folder on this host, e.g. file:$HOME/spark-events" >&2
+    exit 1
+  fi
+  echo "event logs: $dir"
+done
 
 # Spark's daemon script exits 0 even when the daemon dies at once ("failed to launch"), and 1 with
 # "Stop it first" when one is already running: read its output, not only its exit code.
@@ -86,6 +123,19 @@ if ! state="$(launched "$work/master.log" "$rc")"; then
   exit 1
 fi
 echo "master: $state"
+
+history_failed=false
+if [[ "$history_server" == 1 ]]; then
+  rc=0
+  "$SPARK_HOME/sbin/start-history-server.sh" > "$work/history.log" 2>&1 || rc=$?
+  if state="$(launched "$work/history.log" "$rc")"; then
+    echo "history server: $state (web UI http://$master_host:$history_port)"
+  else
+    sed 's/^/  /' "$work/history.log" >&2
+    echo "error: the history server did not start on this host; see its log above and in $SPARK_HOME/logs (is port $history_port, spark.history.ui.port, taken?)" >&2
+    history_failed=true
+  fi
+fi
 
 # On each worker host (POSIX sh, arguments 1-3: conf folder, Spark, master URL): say the names and
 # addresses the worker may register with (its host names, its addresses, and the one ssh reached),
@@ -149,7 +199,7 @@ fi
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "error: no worker started on ${failed[*]}; check ssh from here (ssh ${failed[0]} true), Java 17 and Spark there, then run this again" >&2
 fi
-if [[ ${#failed[@]} -gt 0 || ${#missing[@]} -gt 0 ]]; then
+if [[ ${#failed[@]} -gt 0 || ${#missing[@]} -gt 0 ]] || $history_failed; then
   exit 1
 fi
 echo "submit with: export SPARK_MASTER_URL=$master_url"

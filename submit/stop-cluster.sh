@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Stops the Spark standalone cluster from the head node: over ssh the worker on every host in
-# spark-conf/workers (and with it any executor), then the master here, as Spark's sbin/stop-all.sh
-# does. On every host it waits (SPARK_STOP_TIMEOUT) for the worker and the executors it ran to exit,
-# kills with SIGKILL what is still running then, and deletes the Aeron folders that ended
-# gradient-sharing JVMs left in /dev/shm, which is RAM (8 MB or more per JVM and run, kept until
-# reboot); folders a running process still maps stay. The daemons are found by their PID files in
+# spark-conf/workers (and with it any executor), then the master and the history server here, as
+# Spark's sbin/stop-all.sh and stop-history-server.sh do. On every host it waits
+# (SPARK_STOP_TIMEOUT) for the worker and the executors it ran to exit, kills with SIGKILL what is
+# still running then, and deletes the Aeron folders that ended gradient-sharing JVMs left in
+# /dev/shm, which is RAM (8 MB or more per JVM and run, kept until reboot); folders a running
+# process still maps stay. The daemons are found by their PID files in
 # SPARK_PID_DIR (spark-conf/spark-env.sh). Every host's ssh is cut off after SPARK_SSH_TIMEOUT
 # seconds; one line per host says how it went. Exits 1 naming the hosts where that failed.
 #
@@ -16,7 +17,8 @@
 #   WORKER_CONF_DIR     the worker hosts' copy of spark-conf/ (default: $WORKER_SPARK_HOME/conf-squeezenet-spark)
 #   SPARK_WORKERS       workers file (default: spark-conf/workers)
 #   SPARK_SSH_OPTS      ssh options (default: -o BatchMode=yes -o ConnectTimeout=10)
-#   SPARK_STOP_TIMEOUT  seconds to wait for a worker's, or the master's, processes to exit (default: 30)
+#   SPARK_STOP_TIMEOUT  seconds to wait for a worker's, the master's or the history server's processes
+#                       to exit (default: 30)
 #   SPARK_SSH_TIMEOUT   seconds the ssh to one host may take in all (default: SPARK_STOP_TIMEOUT + 30)
 set -euo pipefail
 # shellcheck source=submit/common.sh
@@ -107,12 +109,22 @@ bash -c "$stop_daemon" stop-master "$SPARK_CONF_DIR" "$SPARK_HOME" "$stop_timeou
   org.apache.spark.deploy.master.Master stop-master.sh > "$work/master.log" 2>&1 || master_failed=true
 sed 's/^/master: /' "$work/master.log"
 
+# stopped whether start-cluster.sh started it or not (HISTORY_SERVER): with none running, Spark's
+# script says so and exits 0
+history_failed=false
+bash -c "$stop_daemon" stop-history "$SPARK_CONF_DIR" "$SPARK_HOME" "$stop_timeout" \
+  org.apache.spark.deploy.history.HistoryServer stop-history-server.sh > "$work/history.log" 2>&1 || history_failed=true
+sed 's/^/history server: /' "$work/history.log"
+
 if $master_failed; then
   echo "error: could not stop the master here; see its lines above" >&2
+fi
+if $history_failed; then
+  echo "error: could not stop the history server here; see its lines above" >&2
 fi
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "error: could not stop the worker on ${failed[*]}; check ssh from here (ssh ${failed[0]} true), or stop it there with $worker_spark_home/sbin/stop-worker.sh" >&2
 fi
-if $master_failed || [[ ${#failed[@]} -gt 0 ]]; then
+if $master_failed || $history_failed || [[ ${#failed[@]} -gt 0 ]]; then
   exit 1
 fi

@@ -426,6 +426,7 @@ public final class Main implements Runnable {
             requireRecordPerPartition(c, data.train().size());
         }
         ResultStore store = ResultStore.open(first.out(), hadoopConf);
+        SparkSetup.eventLog(sparkConf, store.location(), hadoopConf);
         JavaSparkContext sc = SparkSetup.start(sparkConf);
         try {
             Trainer trainer = new Trainer(sc, store, afterEpoch, new Progress(configs, data.train().size(), quiet));

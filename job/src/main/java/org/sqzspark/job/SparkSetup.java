@@ -9,15 +9,20 @@ import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.SparkExecutorInfo;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.util.Utils;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +66,12 @@ final class SparkSetup {
      * submit/emulated-cluster.sh; on a real cluster in spark-defaults.conf).
      */
     static final String LINK_MBIT = "spark.sqzspark.linkMbit";
+    static final String EVENT_LOG_ENABLED = "spark.eventLog.enabled";
+    static final String EVENT_LOG_DIR = "spark.eventLog.dir";
+    /** Spark's default {@link #EVENT_LOG_DIR} (EventLoggingListener), and its history server's folder. */
+    private static final String SPARK_EVENT_LOG_DIR = "/tmp/spark-events";
+    /** The folder of an embedded run's event logs, inside its results folder (--out). */
+    static final String EMBEDDED_EVENT_LOGS = "spark-events";
     private static final Logger log = LoggerFactory.getLogger(SparkSetup.class);
 
     private SparkSetup() {
@@ -142,6 +153,43 @@ final class SparkSetup {
     /** True for an embedded master: local, local[N], local[*] and their variants. */
     static boolean isEmbedded(String master) {
         return master.startsWith("local");
+    }
+
+    /**
+     * Event logs, which Spark's history server shows once the run has ended. An embedded run logs
+     * into {@value #EMBEDDED_EVENT_LOGS}/ of its results folder {@code out} (local or hdfs://),
+     * beside the results it belongs to, compressed, unless the user's Spark settings (-Dspark.*)
+     * say otherwise; under spark-submit, spark-conf/spark-defaults.conf decides. Whatever the
+     * folder, it is created here when event logging is on, since Spark refuses to start without it.
+     *
+     * @throws IllegalArgumentException naming the folder and the fix when it cannot be created
+     */
+    static void eventLog(SparkConf conf, String out, Configuration hadoopConf) {
+        if (isEmbedded(conf.get("spark.master"))) {
+            conf.setIfMissing(EVENT_LOG_ENABLED, "true");
+            conf.setIfMissing(EVENT_LOG_DIR, out.replaceAll("/+$", "") + "/" + EMBEDDED_EVENT_LOGS);
+            // about a tenth of the size (zstd, Spark's codec for event logs)
+            conf.setIfMissing("spark.eventLog.compress", "true");
+        }
+        if (!conf.getBoolean(EVENT_LOG_ENABLED, false)) {
+            return;
+        }
+        String dir = conf.get(EVENT_LOG_DIR, SPARK_EVENT_LOG_DIR);
+        try {
+            URI uri = Utils.resolveURI(dir);
+            if ("file".equals(uri.getScheme())) {
+                // java.nio, not Hadoop's local file system, which forks chmod for it (ResultStore)
+                Files.createDirectories(java.nio.file.Path.of(uri));
+            } else if (!FileSystem.get(uri, hadoopConf).mkdirs(new Path(uri))) {
+                throw new IOException("mkdirs failed");
+            }
+        } catch (IOException | RuntimeException e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new IllegalArgumentException("cannot create the event-log folder " + dir + " (" + EVENT_LOG_DIR
+                    + "): " + why + "; make it writable, point " + EVENT_LOG_DIR + " at another folder, or set "
+                    + EVENT_LOG_ENABLED + "=false", e);
+        }
+        log.info("Event log in {}; Spark's history server shows the run once it has ended", dir);
     }
 
     /**

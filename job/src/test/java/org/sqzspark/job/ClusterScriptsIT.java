@@ -46,8 +46,10 @@ import org.junit.jupiter.api.io.TempDir;
  * and {@link #STALLED} accepts ssh's TCP connection and never answers. No Spark distribution is to be
  * had here, so the Spark installation the scripts drive holds stand-ins for Spark's daemon scripts
  * and spark-submit that keep their contract (PID files in SPARK_PID_DIR from spark-env.sh, "Stop it
- * first", "failed to launch", SIGTERM to stop) and run Spark's own Master, Worker and SparkSubmit
- * classes from the job jar, which carries Spark.
+ * first", "failed to launch", SIGTERM to stop) and run Spark's own Master, Worker, HistoryServer and
+ * SparkSubmit classes from the job jar, which carries Spark. The scripts read a copy of spark-conf/
+ * whose event logs go to a local folder (or to an HDFS that a stand-in hdfs command answers for) and
+ * whose history server takes a free port.
  */
 class ClusterScriptsIT {
 
@@ -183,6 +185,79 @@ class ClusterScriptsIT {
         try (Stream<Path> left = Files.list(pids)) {
             assertEquals(List.of(), left.toList(), "PID files left");
         }
+    }
+
+    @Test
+    void startAndStopClusterRunTheHistoryServerOnTheEventLogFolderTheyCreateAndCanRunAgain() throws Exception {
+        Map<String, String> env = clusterEnv();
+        env.put("SPARK_WORKERS", workersFile(UP).toString());
+        Path events = eventDir(env);
+        int port = Integer.parseInt(confValue(env, "spark.history.ui.port"));
+        Path pid = sparkHome.resolve("pids").resolve(pidFile("history.HistoryServer"));
+
+        Result start = run(env, 120, "start-cluster.sh");
+        assertEquals(0, start.exit(), start.output());
+        assertTrue(start.output().contains("event logs: file:" + events), start.output());
+        assertTrue(Files.isDirectory(events), "the event-log folder spark-defaults.conf names: " + events);
+        assertTrue(start.output().contains("history server: started (web UI http://" + StandaloneCluster.HOST + ":"
+                + port + ")"), start.output());
+        ProcessHandle server = daemon(pid);
+        assertEquals("[]", historyApplications(port).toString(), "the history server reads the empty folder");
+
+        Result again = run(env, 120, "start-cluster.sh");
+        assertEquals(0, again.exit(), again.output());
+        assertTrue(again.output().contains("history server: already running"), again.output());
+        assertEquals(server.pid(), daemon(pid).pid(), "the same history server");
+
+        Result stop = run(env, 120, "stop-cluster.sh");
+        assertEquals(0, stop.exit(), stop.output());
+        assertTrue(exited(server), "the history server still runs after stop-cluster.sh:\n" + stop.output());
+        assertFalse(Files.exists(pid), "its PID file is left:\n" + stop.output());
+        assertTrue(stop.output().contains("history server: 1 process(es) exited after"), stop.output());
+
+        Result stopAgain = run(env, 120, "stop-cluster.sh");
+        assertEquals(0, stopAgain.exit(), stopAgain.output());
+        assertTrue(stopAgain.output().contains("history server: no org.apache.spark.deploy.history.HistoryServer"
+                + " to stop"), stopAgain.output());
+    }
+
+    @Test
+    void startClusterCreatesAnHdfsEventLogFolderWithHdfsAndStartsNothingWhenItCannot() throws Exception {
+        Map<String, String> env = clusterEnv();
+        env.put("SPARK_WORKERS", workersFile(UP).toString());
+        String dir = "hdfs://namenode.invalid:9000/spark-events";
+        env.put("SPARK_CONF_DIR", sparkConf("hdfs-" + env.get("SPARK_MASTER_PORT"), "spark.eventLog.dir " + dir)
+                .toString());
+        env.put("HISTORY_SERVER", "0");
+        // a stand-in of Hadoop's hdfs command: records its arguments, answers as HDFS does when down or up
+        Path hadoop = Files.createDirectories(tmp.resolve("hadoop-" + env.get("SPARK_MASTER_PORT")).resolve("bin"));
+        Path calls = hadoop.resolveSibling("calls");
+        Path down = hadoop.resolveSibling("down");
+        script(hadoop.resolve("hdfs"), """
+                echo "$*" >> %s
+                if [ -e %s ]; then
+                  echo "mkdir: Call From head to namenode.invalid:9000 failed on connection exception" >&2
+                  exit 1
+                fi
+                """.formatted(calls, down));
+        env.put("HADOOP_HOME", hadoop.getParent().toString());
+        Files.createFile(down);
+
+        Result refused = run(env, 120, "start-cluster.sh");
+        assertEquals(1, refused.exit(), refused.output());
+        assertTrue(refused.output().contains("error: cannot create the event-log folder " + dir
+                + " (spark.eventLog.dir, spark.history.fs.logDirectory in "), refused.output());
+        assertTrue(refused.output().contains("failed on connection exception; start HDFS first"), refused.output());
+        assertFalse(Files.exists(sparkHome.resolve("pids").resolve(pidFile("master.Master"))),
+                "no master started:\n" + refused.output());
+
+        Files.delete(down);
+        Result up = run(env, 120, "start-cluster.sh");
+        assertEquals(0, up.exit(), up.output());
+        assertTrue(up.output().contains("event logs: " + dir), up.output());
+        assertEquals(List.of("dfs -mkdir -p " + dir, "dfs -mkdir -p " + dir), Files.readAllLines(calls));
+        assertFalse(up.output().contains("history server:"), "HISTORY_SERVER=0: " + up.output());
+        assertFalse(Files.exists(sparkHome.resolve("pids").resolve(pidFile("history.HistoryServer"))));
     }
 
     @Test
@@ -416,6 +491,12 @@ class ClusterScriptsIT {
         script(home.resolve("sbin/stop-master.sh"), """
                 exec "$(dirname "$0")/spark-daemon.sh" stop org.apache.spark.deploy.master.Master 1
                 """);
+        script(home.resolve("sbin/start-history-server.sh"), """
+                exec "$(dirname "$0")/spark-daemon.sh" start org.apache.spark.deploy.history.HistoryServer 1 "$@"
+                """);
+        script(home.resolve("sbin/stop-history-server.sh"), """
+                exec "$(dirname "$0")/spark-daemon.sh" stop org.apache.spark.deploy.history.HistoryServer 1
+                """);
         script(home.resolve("bin/spark-submit"), """
                 exec %s -Xmx1g %s -cp "$(dirname "$0")/../jars/*" org.apache.spark.deploy.SparkSubmit "$@"
                 """.formatted(JAVA, flags));
@@ -495,19 +576,62 @@ class ClusterScriptsIT {
         }
     }
 
-    /** This repository's spark-conf/ with the test's driver address and executor wait. */
+    /** This repository's spark-conf/ with the test's driver address and executor wait, event logs in tmp. */
     private static Path sparkConf(int executorWaitSeconds) throws IOException {
-        Path conf = Files.createDirectories(tmp.resolve("spark-conf-" + executorWaitSeconds));
+        String name = "spark-conf-" + executorWaitSeconds;
+        return sparkConf(name, "spark.driver.host " + StandaloneCluster.HOST,
+                "spark.driver.bindAddress " + StandaloneCluster.HOST, "spark.ui.enabled false",
+                "spark.executor.extraClassPath " + JAR, "spark.sqzspark.executorWaitSeconds " + executorWaitSeconds,
+                "spark.eventLog.dir file:" + tmp.resolve("events-" + name));
+    }
+
+    /**
+     * This repository's spark-conf/ in tmp/{@code name} with {@code settings} appended to
+     * spark-defaults.conf (the last value of a key wins, for Spark and for the scripts).
+     */
+    private static Path sparkConf(String name, String... settings) throws IOException {
+        Path conf = Files.createDirectories(tmp.resolve(name));
         try (Stream<Path> files = Files.list(StandaloneCluster.SPARK_CONF)) {
             for (Path f : files.toList()) {
                 Files.copy(f, conf.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             }
         }
-        Files.writeString(conf.resolve("spark-defaults.conf"), String.join("\n", "",
-                "spark.driver.host " + StandaloneCluster.HOST, "spark.driver.bindAddress " + StandaloneCluster.HOST,
-                "spark.ui.enabled false", "spark.executor.extraClassPath " + JAR,
-                "spark.sqzspark.executorWaitSeconds " + executorWaitSeconds, ""), StandardOpenOption.APPEND);
+        Files.writeString(conf.resolve("spark-defaults.conf"), "\n" + String.join("\n", settings) + "\n",
+                StandardOpenOption.APPEND);
         return conf;
+    }
+
+    /** The value of a key in the spark-defaults.conf of {@code env}'s SPARK_CONF_DIR (the last one). */
+    private static String confValue(Map<String, String> env, String key) throws IOException {
+        String value = null;
+        for (String line : Files.readAllLines(Path.of(env.get("SPARK_CONF_DIR"), "spark-defaults.conf"))) {
+            String[] words = line.strip().split("\\s+", 2);
+            if (words.length == 2 && words[0].equals(key)) {
+                value = words[1];
+            }
+        }
+        return value;
+    }
+
+    /** The event-log folder of {@link #clusterEnv()}'s spark-conf/ (not yet created). */
+    private static Path eventDir(Map<String, String> env) {
+        return tmp.resolve("events-" + env.get("SPARK_MASTER_PORT"));
+    }
+
+    /** The history server's list of applications, once it answers (within 60 s). */
+    private static JsonNode historyApplications(int port) throws Exception {
+        URI api = URI.create("http://" + StandaloneCluster.HOST + ":" + port + "/api/v1/applications");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try (InputStream in = api.toURL().openStream()) {
+                return JSON.readTree(in);
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the history server did not answer at " + api + ": " + e);
+                }
+                Thread.sleep(500);
+            }
+        }
     }
 
     // ---- running the scripts
@@ -521,6 +645,10 @@ class ClusterScriptsIT {
         env.put("SPARK_MASTER_PORT", String.valueOf(StandaloneCluster.freeTcpPort()));
         env.put("SPARK_MASTER_WEBUI_PORT", String.valueOf(StandaloneCluster.freeTcpPort()));
         env.put("WORKER_CONF_DIR", tmp.resolve("worker-conf-" + env.get("SPARK_MASTER_PORT")).toString());
+        // spark-conf/ names the Pis' HDFS: event logs into a folder of the test's, the history server on a free port
+        env.put("SPARK_CONF_DIR", sparkConf("spark-conf-" + env.get("SPARK_MASTER_PORT"),
+                "spark.eventLog.dir file:" + eventDir(env), "spark.history.fs.logDirectory file:" + eventDir(env),
+                "spark.history.ui.port " + StandaloneCluster.freeTcpPort()).toString());
         return env;
     }
 
@@ -564,7 +692,7 @@ class ClusterScriptsIT {
                 .redirectOutput(log.toFile());
         for (String name : List.of("SPARK_MASTER_URL", "SPARK_CONF_DIR", "SPARK_PID_DIR", "SPARK_WORKERS",
                 "SPARK_SSH_OPTS", "EXECUTORS", "EXECUTOR_CORES", "EXECUTOR_MEMORY", "OMP_THREADS", "DEPLOY_MODE",
-                "DRY_RUN", "TOTAL_EXECUTOR_CORES", "SPARK_IDENT_STRING")) {
+                "DRY_RUN", "TOTAL_EXECUTOR_CORES", "SPARK_IDENT_STRING", "HISTORY_SERVER", "HADOOP_HOME")) {
             pb.environment().remove(name);
         }
         pb.environment().putAll(env);

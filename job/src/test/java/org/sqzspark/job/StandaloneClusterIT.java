@@ -68,9 +68,13 @@ class StandaloneClusterIT {
         }
     }
 
-    /** Two one-core executors; the rest from spark-conf/spark-defaults.conf. */
+    /**
+     * Two one-core executors, event logs into the test's HDFS (spark-conf names the Pis'); the rest
+     * from spark-conf/spark-defaults.conf.
+     */
     private static List<String> sparkArgs() throws IOException {
         return List.of("--executor-cores", "1", "--total-executor-cores", "2",
+                "--conf", "spark.eventLog.dir=" + hdfsRoot + "/spark-events",
                 "--conf", "spark.executor.instances=2",
                 "--conf", "spark.executorEnv.OMP_NUM_THREADS=1",
                 "--conf", "spark.sqzspark.aeron.port=" + StandaloneCluster.freeUdpPorts(8));
@@ -173,6 +177,16 @@ class StandaloneClusterIT {
                 .orElseThrow(() -> new AssertionError("no run JSON in " + out + ": " + names));
         String model = json.replace(".json", ".model.zip");
         assertTrue(names.contains(model) && names.contains(ResultStore.CSV_NAME), "results in HDFS: " + names);
+        // the driver created the event-log folder in HDFS; a finished application's rolled log has a
+        // status file without .inprogress
+        List<String> statuses = new ArrayList<>();
+        for (FileStatus app : fs.listStatus(new org.apache.hadoop.fs.Path(hdfsRoot + "/spark-events"))) {
+            for (FileStatus f : fs.listStatus(app.getPath())) {
+                statuses.add(app.getPath().getName() + "/" + f.getPath().getName());
+            }
+        }
+        assertTrue(statuses.stream().anyMatch(n -> n.matches("eventlog_v2_app-[^/]+/appstatus_app-[-0-9]+")),
+                "a completed application's event log in HDFS: " + statuses);
 
         JsonNode run;
         try (InputStream in = fs.open(new org.apache.hadoop.fs.Path(out, json))) {
