@@ -1,13 +1,13 @@
 package org.sqzspark.job;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.sqzspark.job.predict.ConfusionMatrix;
 import org.sqzspark.job.predict.Predictor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The confusion matrix's counts and CSV, and the ranking of class probabilities. */
 class ConfusionMatrixTest {
