@@ -793,7 +793,7 @@ cmd_submit() {
     cmd+=("-Xmx$driver_heap")
   fi
   cmd+=("${driver_opts[@]}" -cp "$JOB_JAR" org.apache.spark.deploy.SparkSubmit
-    --master "spark://$HEAD_ADDR:$MASTER_PORT" --deploy-mode client --class org.sqzspark.job.Main
+    --master "spark://$HEAD_ADDR:$MASTER_PORT" --deploy-mode client --class org.sqzspark.job.cli.Main
     --conf "spark.driver.host=$HEAD_ADDR"
     --conf "spark.executor.extraClassPath=$JOB_JAR"
     # one executor per node, as large as the node: spark-defaults.conf sizes them for 4-core Pis

@@ -6,13 +6,13 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 
 /** HDFS for the integration tests: a NameNode and a DataNode in this JVM, on 127.0.0.1 only. */
-final class LocalHdfs {
+public final class LocalHdfs {
 
     private LocalHdfs() {
     }
 
     /** Starts HDFS with its storage under {@code dir} and waits until it serves. */
-    static MiniDFSCluster start(Path dir) throws IOException {
+    public static MiniDFSCluster start(Path dir) throws IOException {
         Configuration conf = new Configuration();
         conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, dir.toString());
         conf.set("dfs.namenode.rpc-bind-host", StandaloneCluster.HOST);
@@ -26,7 +26,7 @@ final class LocalHdfs {
     }
 
     /** The URI of the cluster's root, {@code hdfs://127.0.0.1:<port>}. */
-    static String root(MiniDFSCluster hdfs) {
+    public static String root(MiniDFSCluster hdfs) {
         return "hdfs://" + StandaloneCluster.HOST + ":" + hdfs.getNameNodePort();
     }
 }

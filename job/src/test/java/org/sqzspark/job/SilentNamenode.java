@@ -13,13 +13,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A stand-in for a hung namenode: it accepts every connection and reads what the client sends, but
  * never answers. Hadoop's client connects at once, then waits for the answer to its first call.
  */
-final class SilentNamenode implements AutoCloseable {
+public final class SilentNamenode implements AutoCloseable {
 
     private final ServerSocket server;
     private final List<Socket> accepted = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
 
-    SilentNamenode() {
+    public SilentNamenode() {
         try {
             server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         } catch (IOException e) {
@@ -31,12 +31,12 @@ final class SilentNamenode implements AutoCloseable {
     }
 
     /** An hdfs:// URI of {@code path} on this namenode. */
-    String uri(String path) {
+    public String uri(String path) {
         return "hdfs://127.0.0.1:" + server.getLocalPort() + path;
     }
 
     /** Connections accepted so far. */
-    int connections() {
+    public int connections() {
         return accepted.size();
     }
 

@@ -20,11 +20,11 @@ import java.util.concurrent.TimeUnit;
  * classes, each in a JVM of its own, run from the job's shaded jar (which carries Spark) as a
  * Spark installation runs them from its jars folder. Workers launch executor JVMs the same way.
  */
-final class StandaloneCluster implements AutoCloseable {
+public final class StandaloneCluster implements AutoCloseable {
 
-    static final String HOST = "127.0.0.1";
+    public static final String HOST = "127.0.0.1";
     /** The JVM flags of spark-conf/spark-defaults.conf, for every JVM of the cluster. */
-    static final List<String> JVM_FLAGS = List.of(
+    public static final List<String> JVM_FLAGS = List.of(
             "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.nio=ALL-UNNAMED",
             "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
             "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED", "-Daeron.publication.unblock.timeout=60000000000",
@@ -48,7 +48,7 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     /** Starts a master and {@code workers} workers with {@code cores} cores and {@code memory} each. */
-    static StandaloneCluster start(Path jar, Path dir, int workers, int cores, String memory)
+    public static StandaloneCluster start(Path jar, Path dir, int workers, int cores, String memory)
             throws IOException, InterruptedException {
         return start(jar, dir, Collections.nCopies(workers, HOST), cores, memory);
     }
@@ -58,7 +58,7 @@ final class StandaloneCluster implements AutoCloseable {
      * addresses, so that workers count as hosts of their own), with {@code cores} cores and
      * {@code memory} each.
      */
-    static StandaloneCluster start(Path jar, Path dir, List<String> workerHosts, int cores, String memory)
+    public static StandaloneCluster start(Path jar, Path dir, List<String> workerHosts, int cores, String memory)
             throws IOException, InterruptedException {
         int workers = workerHosts.size();
         if (!Files.isRegularFile(jar)) {
@@ -104,7 +104,7 @@ final class StandaloneCluster implements AutoCloseable {
      * with the job jar, in client mode, reading the project's spark-conf/ as spark-submit does;
      * returns its exit code, its output in {@code log}.
      */
-    int submit(List<String> sparkArgs, List<String> jobArgs, Path log, long timeoutMinutes)
+    public int submit(List<String> sparkArgs, List<String> jobArgs, Path log, long timeoutMinutes)
             throws IOException, InterruptedException {
         Process driver = launchDriver(sparkArgs, jobArgs, log);
         if (!driver.waitFor(timeoutMinutes, TimeUnit.MINUTES)) {
@@ -117,9 +117,9 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     /** Starts the driver as {@link #submit} does, without waiting for it. */
-    Process launchDriver(List<String> sparkArgs, List<String> jobArgs, Path log) throws IOException {
+    public Process launchDriver(List<String> sparkArgs, List<String> jobArgs, Path log) throws IOException {
         List<String> args = new ArrayList<>(List.of("org.apache.spark.deploy.SparkSubmit", "--master", masterUrl(),
-                "--deploy-mode", "client", "--class", "org.sqzspark.job.Main",
+                "--deploy-mode", "client", "--class", "org.sqzspark.job.cli.Main",
                 "--conf", "spark.driver.host=" + HOST,
                 "--conf", "spark.executor.extraClassPath=" + jar,
                 "--conf", "spark.ui.enabled=false"));
@@ -130,7 +130,7 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     /** The executor JVMs the workers are running now. */
-    List<ProcessHandle> executors() {
+    public List<ProcessHandle> executors() {
         return processes.stream().flatMap(Process::descendants)
                 .filter(p -> p.info().arguments().map(a -> String.join(" ", a)).orElse("")
                         .contains("CoarseGrainedExecutorBackend"))
@@ -138,7 +138,7 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     /** The last lines of every daemon's log and of {@code extra}, for a failure message. */
-    String diagnostics(Path... extra) {
+    public String diagnostics(Path... extra) {
         StringBuilder text = new StringBuilder();
         List<Path> all = new ArrayList<>(logs);
         all.addAll(List.of(extra));
@@ -155,7 +155,7 @@ final class StandaloneCluster implements AutoCloseable {
         return text.toString();
     }
 
-    static String tail(Path log) {
+    public static String tail(Path log) {
         try {
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
@@ -199,14 +199,14 @@ final class StandaloneCluster implements AutoCloseable {
                 + diagnostics());
     }
 
-    static int freeTcpPort() throws IOException {
+    public static int freeTcpPort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
             return s.getLocalPort();
         }
     }
 
     /** A UDP port with the next {@code following} ports free too (the Aeron base and executor ports). */
-    static int freeUdpPorts(int following) throws IOException {
+    public static int freeUdpPorts(int following) throws IOException {
         for (int attempt = 0; attempt < 50; attempt++) {
             int base;
             try (DatagramSocket s = new DatagramSocket(0, InetAddress.getByName(HOST))) {

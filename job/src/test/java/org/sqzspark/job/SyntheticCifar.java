@@ -13,14 +13,14 @@ import java.util.Random;
  * dead at zero in about a third of the runs, freezing accuracy at 80-90%; with five, every run
  * measured reached 100% by the third epoch.
  */
-final class SyntheticCifar {
+public final class SyntheticCifar {
 
     static final String[] TRAIN_FILES = {
         "data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"
     };
     static final String TEST_FILE = "test_batch.bin";
     /** Classes used, labels 0..CLASSES-1. */
-    static final int CLASSES = 5;
+    public static final int CLASSES = 5;
     private static final int IMAGE = 3072;
     /** Uniform per-pixel noise, +-NOISE grey levels. */
     private static final int NOISE = 12;
@@ -33,7 +33,7 @@ final class SyntheticCifar {
     }
 
     /** Writes {@code trainPerClass * CLASSES} training records over five batch files and a test file. */
-    static Path write(Path dir, int trainPerClass, int testPerClass, long seed) throws IOException {
+    public static Path write(Path dir, int trainPerClass, int testPerClass, long seed) throws IOException {
         Files.createDirectories(dir);
         Random random = new Random(seed);
         int train = trainPerClass * CLASSES;

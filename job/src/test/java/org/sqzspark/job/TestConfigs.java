@@ -2,6 +2,10 @@ package org.sqzspark.job;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.sqzspark.job.train.Execution;
+import org.sqzspark.job.train.LrScaling;
+import org.sqzspark.job.train.TrainConfig;
+import org.sqzspark.job.train.TrainingMasterKind;
 import org.sqzspark.model.ModelConfig;
 import org.sqzspark.model.Optimizer;
 
@@ -10,24 +14,24 @@ import org.sqzspark.model.Optimizer;
  * training: Adam at 1e-4, dropout 0.5. Measured over three data seeds with each training master: 100%
  * test accuracy from the third epoch on.
  */
-final class TestConfigs {
+public final class TestConfigs {
 
-    static final String MASTER = "local[2]";
-    static final int EPOCHS = 6;
-    static final int BATCH = 16;
+    public static final String MASTER = "local[2]";
+    public static final int EPOCHS = 6;
+    public static final int BATCH = 16;
 
     private TestConfigs() {
     }
 
     /** The same recipe as command-line options. */
-    static final List<String> RECIPE_OPTIONS = List.of("--optimizer", "adam", "--lr", "1e-4", "--l2", "0");
+    public static final List<String> RECIPE_OPTIONS = List.of("--optimizer", "adam", "--lr", "1e-4", "--l2", "0");
 
-    static ModelConfig model() {
+    public static ModelConfig model() {
         return new ModelConfig(ModelConfig.DEFAULT_CLASSES, ModelConfig.DEFAULT_SEED, Optimizer.ADAM, 1e-4,
                 ModelConfig.DEFAULT_MOMENTUM, 0, ModelConfig.DEFAULT_DROPOUT);
     }
 
-    static TrainConfig separable(Path data, Path out, int partitions, TrainingMasterKind kind) {
+    public static TrainConfig separable(Path data, Path out, int partitions, TrainingMasterKind kind) {
         return new TrainConfig(data.toString(), false, out.toString(), MASTER, partitions, EPOCHS, BATCH, 0, kind,
                 1, TrainConfig.DEFAULT_THRESHOLD, 200, 100, LrScaling.NONE, 0, 0, model(), Execution.SPARK);
     }

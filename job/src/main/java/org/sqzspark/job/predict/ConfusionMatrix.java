@@ -1,10 +1,10 @@
 package org.sqzspark.job.predict;
 
-import static org.sqzspark.data.CifarFormat.CLASSES;
-import static org.sqzspark.data.CifarFormat.CLASS_NAMES;
-
 import java.util.List;
 import java.util.Objects;
+
+import static org.sqzspark.data.CifarFormat.CLASSES;
+import static org.sqzspark.data.CifarFormat.CLASS_NAMES;
 
 /**
  * Counts of test images by true class (rows) and predicted class (columns), CIFAR-10's ten classes

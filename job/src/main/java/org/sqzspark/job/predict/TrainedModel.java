@@ -1,10 +1,5 @@
 package org.sqzspark.job.predict;
 
-import static org.sqzspark.data.CifarFormat.CHANNELS;
-import static org.sqzspark.data.CifarFormat.CLASSES;
-import static org.sqzspark.data.CifarFormat.HEIGHT;
-import static org.sqzspark.data.CifarFormat.WIDTH;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
@@ -38,6 +33,11 @@ import org.sqzspark.data.CifarImages;
 import org.sqzspark.data.CifarLayout;
 import org.sqzspark.data.CifarReader;
 import org.sqzspark.data.DataInputException;
+
+import static org.sqzspark.data.CifarFormat.CHANNELS;
+import static org.sqzspark.data.CifarFormat.CLASSES;
+import static org.sqzspark.data.CifarFormat.HEIGHT;
+import static org.sqzspark.data.CifarFormat.WIDTH;
 
 /**
  * A trained network as a run saves it, {@code run-<id>.model.zip}, with what inference needs besides

@@ -1,8 +1,5 @@
 package org.sqzspark.job.report;
 
-import static org.sqzspark.data.CifarFormat.CLASSES;
-import static org.sqzspark.data.CifarFormat.CLASS_NAMES;
-
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.FontMetrics;
@@ -14,6 +11,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import javax.imageio.ImageIO;
 import org.sqzspark.job.predict.ConfusionMatrix;
+
+import static org.sqzspark.data.CifarFormat.CLASSES;
+import static org.sqzspark.data.CifarFormat.CLASS_NAMES;
 
 /**
  * A confusion matrix that {@code predict --data} wrote, drawn as a chart of the report: a 10x10 grid,

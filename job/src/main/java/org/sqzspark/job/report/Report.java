@@ -6,7 +6,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.sqzspark.job.ResultStore;
+import org.sqzspark.job.results.ResultStore;
 
 /**
  * Writes the scaling report of a results folder: {@value #HTML_NAME}, self-contained, and each chart as a
