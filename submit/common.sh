@@ -68,6 +68,35 @@ script_usage() {
   awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$1"
 }
 
+# For a script that takes no arguments: prints its usage and exits 0 on -h or --help, and on
+# standard error with exit code 2 on any other argument. Usage: no_arguments SCRIPT "$@"
+no_arguments() {
+  local script="$1"
+  shift
+  if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    script_usage "$script"
+    exit 0
+  fi
+  if [[ $# -gt 0 ]]; then
+    script_usage "$script" >&2
+    exit 2
+  fi
+}
+
+# The path of a command: HOME_DIR/RELATIVE when HOME_DIR is set, else NAME on PATH; nothing when
+# neither is there. Usage: find_command HOME_DIR RELATIVE NAME
+find_command() {
+  local path
+  if [[ -n "$1" ]]; then
+    path="$1/$2"
+  else
+    path="$(command -v "$3" || true)"
+  fi
+  if [[ -n "$path" && -x "$path" ]]; then
+    echo "$path"
+  fi
+}
+
 # Reads the worker hosts into WORKER_HOSTS: one host name or IP address per line, optionally
 # user@host; '#' starts a comment. Exits 1 naming the file and line when the file is missing, lists
 # no host, or has a malformed or repeated entry.
@@ -164,12 +193,8 @@ require_spark_sbin() {
 
 # Sets HDFS to the hdfs command: $HADOOP_HOME/bin/hdfs, else hdfs on PATH.
 require_hdfs() {
-  if [[ -n "${HADOOP_HOME:-}" ]]; then
-    HDFS="$HADOOP_HOME/bin/hdfs"
-  else
-    HDFS="$(command -v hdfs || true)"
-  fi
-  if [[ -z "$HDFS" || ! -x "$HDFS" ]]; then
+  HDFS="$(find_command "${HADOOP_HOME:-}" bin/hdfs hdfs)"
+  if [[ -z "$HDFS" ]]; then
     echo "error: hdfs command not found; set HADOOP_HOME to the Hadoop installation (e.g. /opt/hadoop) or put its bin/ on PATH" >&2
     exit 1
   fi
@@ -207,11 +232,12 @@ make_event_dir() {
   esac
 }
 
-# The value of a key in spark-defaults.conf (the last one, as Spark reads it), or nothing.
+# The value of a key in spark-defaults.conf (the last one, as Spark reads it; all its words), or
+# nothing.
 spark_default() {
   local file="$SPARK_CONF_DIR/spark-defaults.conf"
   if [[ -f "$file" ]]; then
-    awk -v key="$1" '$1 == key { value = $2 } END { print value }' "$file"
+    awk -v key="$1" '$1 == key { sub(/^[ \t]*[^ \t]+[ \t]+/, ""); sub(/[ \t]+$/, ""); value = $0 } END { print value }' "$file"
   fi
 }
 

@@ -261,14 +261,6 @@ cpu_seconds() {
   esac
 }
 
-# The whole value of a key in spark-defaults.conf, all its words (spark_default gives the first).
-spark_default_words() {
-  local file="$SPARK_CONF_DIR/spark-defaults.conf"
-  if [[ -f "$file" ]]; then
-    awk -v key="$1" '$1 == key { sub(/^[ \t]*[^ \t]+[ \t]+/, ""); value = $0 } END { print value }' "$file"
-  fi
-}
-
 # --- Building blocks of `up`
 
 # Runs a command; on failure prints "error: WHAT failed: <its output>" and returns 1 (so `up`
@@ -786,7 +778,7 @@ cmd_submit() {
   local -a driver_opts
   # what spark-submit's launcher adds to the driver JVM in client mode, from spark-defaults.conf
   driver_heap="$(spark_default spark.driver.memory)"
-  read -r -a driver_opts <<< "$(spark_default_words spark.driver.extraJavaOptions)"
+  read -r -a driver_opts <<< "$(spark_default spark.driver.extraJavaOptions)"
   local -a cmd=(ip netns exec "$(ns_head)" env "SPARK_LOCAL_IP=$HEAD_ADDR" "SPARK_LOCAL_HOSTNAME=$HEAD_ADDR"
     "$JAVA" "${JVM_FLAGS[@]}")
   if [[ -n "$driver_heap" ]]; then

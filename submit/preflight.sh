@@ -48,14 +48,7 @@ if [[ -z "${EPOCHREALTIME:-}" ]]; then
   exit 2
 fi
 
-if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  script_usage "${BASH_SOURCE[0]}"
-  exit 0
-fi
-if [[ $# -gt 0 ]]; then
-  script_usage "${BASH_SOURCE[0]}" >&2
-  exit 2
-fi
+no_arguments "${BASH_SOURCE[0]}" "$@"
 
 # The memory settings of spark-defaults.conf, as spark-submit reads them (Spark's default: 1g).
 conf_memory_mb() {

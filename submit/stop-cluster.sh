@@ -24,14 +24,7 @@ set -euo pipefail
 # shellcheck source=submit/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
-  script_usage "${BASH_SOURCE[0]}"
-  exit 0
-fi
-if [[ $# -gt 0 ]]; then
-  script_usage "${BASH_SOURCE[0]}" >&2
-  exit 2
-fi
+no_arguments "${BASH_SOURCE[0]}" "$@"
 
 require_spark_sbin
 read_workers

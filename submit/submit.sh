@@ -58,12 +58,8 @@ for name in EXECUTORS EXECUTOR_CORES TOTAL_EXECUTOR_CORES OMP_THREADS; do
 done
 require_jar
 
-if [[ -n "${SPARK_HOME:-}" ]]; then
-  spark_submit="$SPARK_HOME/bin/spark-submit"
-else
-  spark_submit="$(command -v spark-submit || true)"
-fi
-if [[ -z "$spark_submit" || ! -x "$spark_submit" ]]; then
+spark_submit="$(find_command "${SPARK_HOME:-}" bin/spark-submit spark-submit)"
+if [[ -z "$spark_submit" ]]; then
   echo "error: spark-submit not found; set SPARK_HOME to the Spark 3.5 installation" >&2
   exit 1
 fi

@@ -171,7 +171,7 @@ public final class Main implements Runnable {
         int partitions;
 
         @Mixin
-        public RunOptions options;
+        RunOptions options;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -198,7 +198,7 @@ public final class Main implements Runnable {
         List<Integer> partitions;
 
         @Mixin
-        public RunOptions options;
+        RunOptions options;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;

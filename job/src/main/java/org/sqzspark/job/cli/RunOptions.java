@@ -1,5 +1,7 @@
 package org.sqzspark.job.cli;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import org.sqzspark.job.cluster.SparkSetup;
 import org.sqzspark.job.train.Execution;
@@ -140,55 +142,62 @@ final class RunOptions {
                 globalBatch, model, execution);
     }
 
-    /** Reads shared|averaging. */
-    static final class TrainingMasterConverter implements picocli.CommandLine.ITypeConverter<TrainingMasterKind> {
+    /**
+     * Reads an enum option by its constant's name in any case; anything else is refused with the
+     * option's choices, lower case.
+     */
+    abstract static class EnumConverter<E extends Enum<E>> implements picocli.CommandLine.ITypeConverter<E> {
+        private final Class<E> type;
+        private final String what;
+
+        EnumConverter(Class<E> type, String what) {
+            this.type = type;
+            this.what = what;
+        }
+
         @Override
-        public TrainingMasterKind convert(String value) {
-            return switch (value.toLowerCase(Locale.ROOT)) {
-                case "shared" -> TrainingMasterKind.SHARED;
-                case "averaging" -> TrainingMasterKind.AVERAGING;
-                default -> throw new picocli.CommandLine.TypeConversionException(
-                        "'" + value + "' is not a training master: use shared or averaging");
-            };
+        public E convert(String value) {
+            for (E constant : type.getEnumConstants()) {
+                if (constant.name().equalsIgnoreCase(value)) {
+                    return constant;
+                }
+            }
+            List<String> names = new ArrayList<>();
+            for (E constant : type.getEnumConstants()) {
+                names.add(constant.name().toLowerCase(Locale.ROOT));
+            }
+            String choices = names.size() == 2 ? names.get(0) + " or " + names.get(1)
+                    : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+            throw new picocli.CommandLine.TypeConversionException(
+                    "'" + value + "' is not " + what + ": use " + choices);
+        }
+    }
+
+    /** Reads shared|averaging. */
+    static final class TrainingMasterConverter extends EnumConverter<TrainingMasterKind> {
+        TrainingMasterConverter() {
+            super(TrainingMasterKind.class, "a training master");
         }
     }
 
     /** Reads turns|spark. */
-    static final class ExecutionConverter implements picocli.CommandLine.ITypeConverter<Execution> {
-        @Override
-        public Execution convert(String value) {
-            try {
-                return Execution.valueOf(value.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException(
-                        "'" + value + "' is not a way to run the replicas: use turns or spark");
-            }
+    static final class ExecutionConverter extends EnumConverter<Execution> {
+        ExecutionConverter() {
+            super(Execution.class, "a way to run the replicas");
         }
     }
 
     /** Reads none|linear|sqrt. */
-    static final class LrScalingConverter implements picocli.CommandLine.ITypeConverter<LrScaling> {
-        @Override
-        public LrScaling convert(String value) {
-            try {
-                return LrScaling.valueOf(value.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException(
-                        "'" + value + "' is not a learning-rate scaling: use none, linear or sqrt");
-            }
+    static final class LrScalingConverter extends EnumConverter<LrScaling> {
+        LrScalingConverter() {
+            super(LrScaling.class, "a learning-rate scaling");
         }
     }
 
     /** Reads sgd|nesterov|adam. */
-    static final class OptimizerConverter implements picocli.CommandLine.ITypeConverter<Optimizer> {
-        @Override
-        public Optimizer convert(String value) {
-            try {
-                return Optimizer.valueOf(value.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.TypeConversionException(
-                        "'" + value + "' is not an optimizer: use sgd, nesterov or adam");
-            }
+    static final class OptimizerConverter extends EnumConverter<Optimizer> {
+        OptimizerConverter() {
+            super(Optimizer.class, "an optimizer");
         }
     }
 }

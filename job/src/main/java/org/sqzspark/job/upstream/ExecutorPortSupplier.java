@@ -7,6 +7,10 @@ import org.nd4j.parameterserver.distributed.v2.transport.PortSupplier;
  * The UDP port a gradient-sharing node binds: the driver's parameter server binds the base port,
  * executor {@code N} binds {@code base + 1 + N}. Distinct ports let several executors share a host
  * (two workers on one Pi, or a whole test cluster on 127.0.0.1), which DL4J's fixed port does not.
+ *
+ * <p>It can go when DL4J's {@code VoidConfiguration} gives each executor a port of its own (its
+ * {@code PortSupplier} hook is how M2 allows it): {@code StandaloneClusterIT}, two executors on
+ * one host, then passes with the fixed port.
  */
 public final class ExecutorPortSupplier implements PortSupplier {
 

@@ -22,6 +22,10 @@ import scala.Tuple2;
  * <p>DL4J's {@code SparkComputationGraph.calculateScore} broadcasts the driver's live parameter
  * array; in local mode the executors then share that very array, and the next gradient-sharing
  * fit fails. This scorer broadcasts a serialized copy instead, as DL4J's own evaluation does.
+ *
+ * <p>It can go when {@code SparkComputationGraph.calculateScore} broadcasts a copy of the
+ * parameters (as DL4J's evaluation does): {@code TrainIT}'s gradient-sharing runs, which score
+ * the loss between fits, then pass with it.
  */
 public final class LossScorer {
 

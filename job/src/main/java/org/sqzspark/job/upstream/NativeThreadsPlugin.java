@@ -25,6 +25,10 @@ import org.sqzspark.model.NativeThreads;
  *   ({@link NativeThreads#releaseTeam()}): idle task threads of earlier epochs otherwise keep theirs,
  *   and once the process has more OpenMP threads than cores libgomp stops spinning at barriers.</li>
  * </ul>
+ *
+ * <p>These are tunings of libnd4j and DL4J's transport on a few cores, not defects: each can go
+ * when the bench (docs/performance.md) no longer shows the step it saves, for example when DL4J's
+ * Aeron transport stops polling in 1 µs sleeps.
  */
 public final class NativeThreadsPlugin implements SparkPlugin {
 

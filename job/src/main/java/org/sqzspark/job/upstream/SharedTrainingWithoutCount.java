@@ -37,6 +37,13 @@ import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
  * </ul>
  * Its replicas also start a training session at the step the driver's network has reached, and
  * draw their dropout masks from a seed of the run's (see {@link NetworkOncePerExecutor}).
+ *
+ * <p>It also gives each session's replicas the step count the driver's network has reached
+ * ({@code StepCount}): DL4J 1.0.0-M2 counts from the gradient messages an executor has received,
+ * which restarts the learning-rate schedule after {@code --resume}. It can go when a DL4J release
+ * skips the count where no statistics are collected, keeps the worker's network across fits and
+ * carries the iteration count into the workers: then {@code CifarRddsTest} (no pass to count the
+ * epoch) and {@code ResumedScheduleIT} pass with the stock {@code SharedTrainingMaster}.
  */
 public final class SharedTrainingWithoutCount extends SharedTrainingMaster {
 

@@ -1,0 +1,7 @@
+/**
+ * The job's side of Spark and Hadoop: the Spark configuration and context
+ * ({@link org.sqzspark.job.cluster.SparkSetup}: master checks, event logs, plugins, executor
+ * counts), Hadoop client time limits, and what is measured on the executors (training tasks per
+ * executor, network traffic per node).
+ */
+package org.sqzspark.job.cluster;
