@@ -23,7 +23,8 @@ import org.sqzspark.job.results.RunResult;
  */
 final class RunProgress {
 
-    private static final Logger log = LoggerFactory.getLogger(RunProgress.class);
+    /** The epoch lines are the training loop's: they log under its name, as users and scripts read them. */
+    private static final Logger log = LoggerFactory.getLogger(Trainer.class);
 
     private final ResultStore store;
     private final RunResult facts;
