@@ -19,14 +19,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.zip.GZIPOutputStream;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.WriterAppender;
-import org.apache.logging.log4j.core.layout.PatternLayout;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sqzspark.job.LogCapture;
 import org.sqzspark.job.SilentNamenode;
 import org.sqzspark.job.SyntheticCifar;
 import org.sqzspark.job.cluster.HadoopTimeouts;
@@ -54,7 +51,7 @@ class MainTest {
     private Path out;
     private Map<String, String> outBefore;
     private final StringWriter logged = new StringWriter();
-    private WriterAppender logCapture;
+    private LogCapture logCapture;
 
     private record Outcome(int exit, String out, String err, String log) {
     }
@@ -72,20 +69,12 @@ class MainTest {
     /** Everything the job logs goes to the console at run time; here it is captured as well. */
     @BeforeEach
     void captureLog() {
-        LoggerContext context = (LoggerContext) LogManager.getContext(false);
-        logCapture = WriterAppender.newBuilder().setName("MainTest").setTarget(logged)
-                .setLayout(PatternLayout.newBuilder().withPattern("%p %c{1}: %m%n%ex").build()).build();
-        logCapture.start();
-        context.getConfiguration().getRootLogger().addAppender(logCapture, null, null);
-        context.updateLoggers();
+        logCapture = LogCapture.start("MainTest", logged, "%p %c{1}: %m%n%ex");
     }
 
     @AfterEach
     void stopCapturingLog() {
-        LoggerContext context = (LoggerContext) LogManager.getContext(false);
-        context.getConfiguration().getRootLogger().removeAppender(logCapture.getName());
-        context.updateLoggers();
-        logCapture.stop();
+        logCapture.close();
     }
 
     private Outcome run(String... args) {

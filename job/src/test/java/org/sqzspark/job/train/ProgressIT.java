@@ -8,10 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.WriterAppender;
-import org.apache.logging.log4j.core.layout.PatternLayout;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,6 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sqzspark.job.SyntheticCifar;
+import org.sqzspark.job.LogCapture;
 import org.sqzspark.job.TestConfigs;
 import org.sqzspark.job.cli.Main;
 
@@ -44,7 +41,7 @@ class ProgressIT {
     static Path data;
     private static String heartbeatBefore;
     private final StringWriter logged = new StringWriter();
-    private WriterAppender logCapture;
+    private LogCapture logCapture;
 
     @BeforeAll
     static void writeDataAndLowerIntervals() throws Exception {
@@ -65,22 +62,15 @@ class ProgressIT {
         }
     }
 
+    /** Everything the job logs goes to the console at run time; here it is captured as well. */
     @BeforeEach
     void captureLog() {
-        LoggerContext context = (LoggerContext) LogManager.getContext(false);
-        logCapture = WriterAppender.newBuilder().setName("ProgressIT").setTarget(logged)
-                .setLayout(PatternLayout.newBuilder().withPattern("%c{1}: %m%n").build()).build();
-        logCapture.start();
-        context.getConfiguration().getRootLogger().addAppender(logCapture, null, null);
-        context.updateLoggers();
+        logCapture = LogCapture.start("ProgressIT", logged, "%c{1}: %m%n");
     }
 
     @AfterEach
     void stopCapturingLog() {
-        LoggerContext context = (LoggerContext) LogManager.getContext(false);
-        context.getConfiguration().getRootLogger().removeAppender(logCapture.getName());
-        context.updateLoggers();
-        logCapture.stop();
+        logCapture.close();
     }
 
     private int run(String... args) {
