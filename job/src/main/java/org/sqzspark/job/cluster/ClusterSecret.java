@@ -83,6 +83,7 @@ public final class ClusterSecret {
             }
             conf.set(SECRET, read(Path.of(file)));
         }
+        log.info("Asking the Spark master at {} whether it accepts this application", master);
         String refused = authenticate ? refusal(address, conf) : unauthenticatedRefusal(address, conf);
         if (refused == null) {
             if (authenticate) {
