@@ -363,7 +363,7 @@ class ClusterScriptsIT {
         noSecret.put("SPARK_SECRET_FILE", tmp.resolve("no-such-secret").toString());
         Result refused = run(noSecret, 60, "submit.sh", "train", "--partitions", "4");
         assertEquals(2, refused.exit(), refused.output());
-        assertTrue(refused.output().startsWith("error: no cluster secret at " + tmp.resolve("no-such-secret")
+        assertTrue(refused.output().contains("\nerror: no cluster secret at " + tmp.resolve("no-such-secret")
                 + " (SPARK_SECRET_FILE): submit/start-cluster.sh makes it"), refused.output());
 
         Result sweep = run(env, 60, "submit.sh", "sweep", "-p", "2,4");
