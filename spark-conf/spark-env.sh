@@ -43,6 +43,21 @@ export SPARK_DAEMON_MEMORY="${SPARK_DAEMON_MEMORY:-256m}"
 # to read. sqzspark.daemon names the worker's log file (log4j2-daemons.properties).
 export SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:--Dspark.worker.cleanup.enabled=true -Dspark.worker.cleanup.interval=1800 -Dspark.worker.cleanup.appDataTtl=21600} -Dsqzspark.daemon=worker"
 export SPARK_MASTER_OPTS="${SPARK_MASTER_OPTS:-} -Dsqzspark.daemon=master"
+# Authentication (README, Security): the cluster's shared secret, made once on the head node by
+# submit/start-cluster.sh (SPARK_SECRET_FILE, default spark-secret in this folder, mode 600) and
+# copied with this folder to every worker host. With it, the master and the workers accept RPC
+# connections (applications, workers, executors) only from processes that hold the same secret.
+# Spark 3.5 reads a secret file only on Kubernetes, so the daemons get it in Spark's own variable
+# for it, _SPARK_AUTH_SECRET, which no command line (ps) shows; a worker hands it to its executors
+# the same way. Without the file the daemons run without authentication, as Spark's default.
+sqz_secret="${SPARK_SECRET_FILE:-${SPARK_CONF_DIR:-.}/spark-secret}"
+if [[ -f "$sqz_secret" ]]; then
+  _SPARK_AUTH_SECRET="$(< "$sqz_secret")"
+  export _SPARK_AUTH_SECRET
+  export SPARK_MASTER_OPTS="$SPARK_MASTER_OPTS -Dspark.authenticate=true"
+  export SPARK_WORKER_OPTS="$SPARK_WORKER_OPTS -Dspark.authenticate=true"
+fi
+unset sqz_secret
 # Logs of the master and worker daemons: INFO (workers registering, executors launched and exited
 # with their exit codes) into a file of their own in SPARK_LOG_DIR, rolled by size
 # (log4j2-daemons.properties). The driver, the executors and embedded runs log with

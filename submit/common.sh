@@ -10,12 +10,16 @@
 #                   host that accepts ssh and then stalls cannot hold up the others (default: 60)
 #   SPARK_MASTER_WEBUI_PORT  port of the standalone master's web UI, whose JSON view
 #                   (http://<master host>:<port>/json/) lists the live workers (default: 8080)
+#   SPARK_SECRET_FILE  the cluster's shared secret, readable by its owner only (default:
+#                   $SPARK_CONF_DIR/spark-secret); start-cluster.sh makes it, submit.sh passes it
 #   HADOOP_HOME     Hadoop installation whose bin/hdfs the HDFS scripts run (default: hdfs on PATH)
 #                   (start-cluster.sh too, to create an event-log folder in HDFS)
 
 SQZ_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JOB_JAR="${JOB_JAR:-$SQZ_ROOT/job/target/squeezenet-spark-job.jar}"
 export SPARK_CONF_DIR="${SPARK_CONF_DIR:-$SQZ_ROOT/spark-conf}"
+# the name spark-conf/spark-env.sh reads it by on every host, and spark-conf/.gitignore leaves out
+export SPARK_SECRET_FILE="${SPARK_SECRET_FILE:-$SPARK_CONF_DIR/spark-secret}"
 # glibc gives every thread that allocates its own malloc arena; ND4J, oneDNN, Spark and Aeron run
 # dozens of threads, and the arenas kept a benchmark process (batch 32) at 1,615 MB resident
 # against 1,148 MB with two (spark-conf/spark-defaults.conf sets the same for executors)
@@ -55,6 +59,20 @@ JVM_FLAGS=(
   -Dorg.bytedeco.javacpp.maxphysicalbytes=0
   "-Dlog4j2.configurationFile=$SPARK_CONF_DIR/log4j2.properties"
 )
+
+# Exits 2 unless SPARK_SECRET_FILE is a non-empty file that only its owner can read or write.
+require_secret() {
+  if [[ ! -f "$SPARK_SECRET_FILE" ]]; then
+    echo "error: no cluster secret at $SPARK_SECRET_FILE (SPARK_SECRET_FILE): submit/start-cluster.sh makes it on the head node when it starts the cluster; on another host copy the head node's (mode 600) and set SPARK_SECRET_FILE (README, Security)" >&2
+    exit 2
+  fi
+  local mode
+  mode="$(stat -c %a "$SPARK_SECRET_FILE")"
+  if [[ ! -s "$SPARK_SECRET_FILE" || "${mode: -2}" != 00 ]]; then
+    echo "error: the cluster secret $SPARK_SECRET_FILE is empty or readable by other users (mode $mode): delete it and run submit/stop-cluster.sh and submit/start-cluster.sh, which make a new one (README, Security)" >&2
+    exit 2
+  fi
+}
 
 require_jar() {
   if [[ ! -f "$JOB_JAR" ]]; then

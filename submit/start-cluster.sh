@@ -11,6 +11,9 @@
 # spark.history.ui.port), which shows finished applications from their event logs; first it creates
 # the event-log folder of spark-defaults.conf (spark.eventLog.dir, spark.history.fs.logDirectory):
 # in HDFS for an hdfs:// URI, so HDFS must be running (README, step 5), else on this host.
+# Authentication (README, Security): the first start makes the cluster's shared secret
+# (SPARK_SECRET_FILE: 32 random bytes, base64, mode 600); every start copies it with spark-conf/ to
+# the workers, and the master, the workers and every application authenticate with it.
 #
 # Usage: submit/start-cluster.sh
 #
@@ -29,6 +32,8 @@
 #                       default: 1)
 #   HADOOP_HOME         Hadoop installation whose bin/hdfs creates an hdfs:// event-log folder
 #                       (default: hdfs on PATH)
+#   SPARK_SECRET_FILE   the cluster's shared secret (default: $SPARK_CONF_DIR/spark-secret; made
+#                       when missing); the workers keep it as $WORKER_CONF_DIR/spark-secret
 set -euo pipefail
 # shellcheck source=submit/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -87,6 +92,13 @@ for dir in "${event_dirs[@]}"; do
   echo "event logs: $dir"
 done
 
+# The cluster's secret, once: an unpredictable key (Spark's own is 256 bits), readable by this user only.
+if [[ ! -e "$SPARK_SECRET_FILE" ]]; then
+  (umask 077 && head -c 32 /dev/urandom | base64 > "$SPARK_SECRET_FILE")
+  echo "secret: made $SPARK_SECRET_FILE (readable by $(id -un) only)"
+fi
+require_secret
+
 # Spark's daemon script exits 0 even when the daemon dies at once ("failed to launch"), and 1 with
 # "Stop it first" when one is already running: read its output, not only its exit code.
 launched() {
@@ -132,7 +144,11 @@ fi
 # unpack the copy of spark-conf/, then start the worker with it.
 # shellcheck disable=SC2016 # expanded by the remote shell
 remote='set -e; echo "worker-addresses: $(hostname 2>/dev/null || true) $(hostname -I 2>/dev/null || true) $(echo "${SSH_CONNECTION:-}" | cut -d" " -f3)"; if [ ! -x "$2/sbin/start-worker.sh" ]; then echo "no Spark at $2 on $(hostname): unpack spark-3.5.3-bin-hadoop3 there or set WORKER_SPARK_HOME" >&2; exit 1; fi; mkdir -p "$1"; tar -C "$1" -xf -; SPARK_CONF_DIR="$1" exec "$2/sbin/start-worker.sh" "$3"'
-tar -C "$SPARK_CONF_DIR" -cf "$work/conf.tar" .
+tar -C "$SPARK_CONF_DIR" --exclude=./spark-secret -cf "$work/conf.tar" .
+# the secret under the name spark-env.sh reads it by there, with its mode (600)
+mkdir "$work/secret"
+cp -p "$SPARK_SECRET_FILE" "$work/secret/spark-secret"
+tar -C "$work/secret" -rf "$work/conf.tar" ./spark-secret
 on_workers "$work" "$work/conf.tar" sh -c "$remote" start-worker "$worker_conf_dir" "$worker_spark_home" "$master_url"
 
 failed=()

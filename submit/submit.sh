@@ -30,6 +30,8 @@
 #                          all cores)
 #   SPARK_WORKERS          workers file, where the master's web UI does not answer (default: spark-conf/workers)
 #   DEPLOY_MODE            client (default; the only mode that works: cluster mode is refused, exit 2)
+#   SPARK_SECRET_FILE      the cluster's shared secret, for a spark:// master (default:
+#                          spark-conf/spark-secret, made by submit/start-cluster.sh; README, Security)
 #   DRY_RUN                1: print the plan and the spark-submit command, run nothing
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -123,6 +125,12 @@ if [[ -z "${EXECUTORS:-}" && "$help" == false && "$SPARK_MASTER_URL" == spark://
 fi
 
 cmd=("$spark_submit" --master "$SPARK_MASTER_URL" --deploy-mode client)
+# A standalone master authenticates every application with the cluster's secret. The driver reads
+# the file itself (ClusterSecret), so that the secret is on no command line.
+if [[ "$SPARK_MASTER_URL" == spark://* ]]; then
+  require_secret
+  cmd+=(--conf spark.authenticate=true --conf "spark.sqzspark.secretFile=$SPARK_SECRET_FILE")
+fi
 if [[ -n "${EXECUTOR_MEMORY:-}" ]]; then
   cmd+=(--executor-memory "$EXECUTOR_MEMORY")
 fi

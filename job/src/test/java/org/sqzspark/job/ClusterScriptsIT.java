@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -16,6 +17,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -152,6 +154,51 @@ class ClusterScriptsIT {
         assertTrue(out.contains("error: no worker started on " + DOWN + " " + STALLED + ";"), out);
         assertTrue(mixed.took().toSeconds() < SSH_TIMEOUT + 10 + 30,
                 "start-cluster.sh took " + mixed.took().toSeconds() + " s:\n" + out);
+    }
+
+    @Test
+    void startClusterMakesTheSecretOnceAndTheMasterAndWorkersAuthenticateWithIt() throws Exception {
+        Map<String, String> env = clusterEnv();
+        env.put("SPARK_WORKERS", workersFile(UP).toString());
+        env.put("HISTORY_SERVER", "0");
+        Path secretFile = Path.of(env.get("SPARK_CONF_DIR"), "spark-secret");
+        Path workerCopy = Path.of(env.get("WORKER_CONF_DIR"), "spark-secret");
+        assertFalse(Files.exists(secretFile));
+
+        Result first = run(env, 120, "start-cluster.sh");
+        assertEquals(0, first.exit(), first.output());
+        assertTrue(first.output().contains("secret: made " + secretFile + " (readable by "), first.output());
+        String secret = Files.readString(secretFile).strip();
+        assertEquals(32, Base64.getDecoder().decode(secret).length, "32 random bytes in base64: " + secret);
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secretFile)));
+        assertEquals(secret, Files.readString(workerCopy).strip(), "the worker host's copy");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(workerCopy)));
+        // the worker registered with the master: both took the secret (a worker with another is refused)
+        assertTrue(first.output().contains("workers registered with the master: 1 of 1"), first.output());
+        Path pids = sparkHome.resolve("pids");
+        for (String daemon : List.of("master.Master", "worker.Worker")) {
+            ProcessHandle p = daemon(pids.resolve(pidFile(daemon)));
+            String command = String.join(" ", p.info().arguments().orElse(new String[0]));
+            assertTrue(command.contains("-Dspark.authenticate=true"), daemon + ": " + command);
+            assertFalse(command.contains(secret), daemon + " has the secret on its command line");
+            String environ = Files.readString(Path.of("/proc", String.valueOf(p.pid()), "environ"),
+                    StandardCharsets.ISO_8859_1);
+            assertTrue(environ.contains("_SPARK_AUTH_SECRET=" + secret + "\0"), daemon + " lacks the secret");
+        }
+        assertEquals(0, run(env, 120, "stop-cluster.sh").exit());
+
+        // made once: the next start keeps it; one readable by others is refused
+        Result again = run(env, 120, "start-cluster.sh");
+        assertEquals(0, again.exit(), again.output());
+        assertFalse(again.output().contains("secret: made"), again.output());
+        assertEquals(secret, Files.readString(secretFile).strip());
+        assertEquals(0, run(env, 120, "stop-cluster.sh").exit());
+        Files.setPosixFilePermissions(secretFile, PosixFilePermissions.fromString("rw-r--r--"));
+        Result open = run(env, 120, "start-cluster.sh");
+        assertEquals(2, open.exit(), open.output());
+        assertTrue(open.output().contains("error: the cluster secret " + secretFile + " is empty or readable by other"
+                + " users (mode 644)"), open.output());
+        assertFalse(Files.exists(pids.resolve(pidFile("master.Master"))), "no master started:\n" + open.output());
     }
 
     @Test
@@ -307,6 +354,17 @@ class ClusterScriptsIT {
         assertTrue(train.output().contains("--conf spark.executor.instances=2 "), train.output());
         assertTrue(train.output().contains("--total-executor-cores 2 "), train.output());
         assertTrue(train.output().contains("--conf spark.executorEnv.OMP_NUM_THREADS=1 "), train.output());
+        assertTrue(train.output().contains("--conf spark.authenticate=true --conf spark.sqzspark.secretFile="
+                + env.get("SPARK_SECRET_FILE") + " "), "the cluster's secret file, for the driver: " + train.output());
+        assertFalse(train.output().contains(Files.readString(Path.of(env.get("SPARK_SECRET_FILE"))).strip()),
+                "the secret itself on the command line: " + train.output());
+
+        Map<String, String> noSecret = new HashMap<>(env);
+        noSecret.put("SPARK_SECRET_FILE", tmp.resolve("no-such-secret").toString());
+        Result refused = run(noSecret, 60, "submit.sh", "train", "--partitions", "4");
+        assertEquals(2, refused.exit(), refused.output());
+        assertTrue(refused.output().contains("\nerror: no cluster secret at " + tmp.resolve("no-such-secret")
+                + " (SPARK_SECRET_FILE): submit/start-cluster.sh makes it"), refused.output());
 
         Result sweep = run(env, 60, "submit.sh", "sweep", "-p", "2,4");
         assertEquals(0, sweep.exit(), sweep.output());
@@ -459,10 +517,16 @@ class ClusterScriptsIT {
                 pid="$SPARK_PID_DIR/spark-$SPARK_IDENT_STRING-$class-$instance.pid"
                 log="$SPARK_HOME/logs/spark-$SPARK_IDENT_STRING-$class-$instance.out"
                 running() { [ -f "$pid" ] && kill -0 "$(cat "$pid")" 2> /dev/null; }
+                # the daemon's own options, as Spark's launcher adds them (spark-env.sh's words have no spaces)
+                case "$class" in
+                  *.Master) opts="${SPARK_MASTER_OPTS:-}" ;;
+                  *.Worker) opts="${SPARK_WORKER_OPTS:-}" ;;
+                  *) opts="" ;;
+                esac
                 case "$action" in
                   start)
                     if running; then echo "$class running as process $(cat "$pid").  Stop it first."; exit 1; fi
-                    nohup %s -Xmx"${SPARK_DAEMON_MEMORY:-1g}" %s -cp "$SPARK_HOME/jars/*" "$class" "$@" \\
+                    nohup %s -Xmx"${SPARK_DAEMON_MEMORY:-1g}" %s $opts -cp "$SPARK_HOME/jars/*" "$class" "$@" \\
                       >> "$log" 2>&1 < /dev/null &
                     echo $! > "$pid"
                     sleep 2
@@ -552,7 +616,8 @@ class ClusterScriptsIT {
     /** Spark's master and two one-core workers on hosts of their own, registered. */
     private static synchronized StandaloneCluster liveCluster() throws Exception {
         if (live == null) {
-            live = StandaloneCluster.start(JAR, tmp.resolve("live"), LIVE_HOSTS, 1, "2g");
+            live = StandaloneCluster.start(JAR, tmp.resolve("live"), LIVE_HOSTS, 1, "2g",
+                    StandaloneCluster.writeSecret(tmp.resolve("live-secret")));
             String webUi = "http://" + StandaloneCluster.HOST + ":" + live.webUiPort() + "/json/";
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
             while (aliveWorkers(webUi).size() < LIVE_HOSTS.size()) {
@@ -594,7 +659,8 @@ class ClusterScriptsIT {
     private static Path sparkConf(String name, String... settings) throws IOException {
         Path conf = Files.createDirectories(tmp.resolve(name));
         try (Stream<Path> files = Files.list(StandaloneCluster.SPARK_CONF)) {
-            for (Path f : files.toList()) {
+            // not a secret a start-cluster.sh on this checkout made: the tests make their own
+            for (Path f : files.filter(f -> !f.getFileName().toString().equals("spark-secret")).toList()) {
                 Files.copy(f, conf.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             }
         }
@@ -657,6 +723,7 @@ class ClusterScriptsIT {
     private static Map<String, String> liveEnv(StandaloneCluster cluster) {
         Map<String, String> env = baseEnv();
         env.put("SPARK_MASTER_URL", cluster.masterUrl());
+        env.put("SPARK_SECRET_FILE", cluster.secretFile().toString());
         env.put("SPARK_MASTER_WEBUI_PORT", String.valueOf(cluster.webUiPort()));
         env.put("EXECUTOR_CORES", "1");
         env.put("EXECUTOR_MEMORY", "512m");
@@ -694,7 +761,8 @@ class ClusterScriptsIT {
                 .redirectOutput(log.toFile());
         for (String name : List.of("SPARK_MASTER_URL", "SPARK_CONF_DIR", "SPARK_PID_DIR", "SPARK_WORKERS",
                 "SPARK_SSH_OPTS", "EXECUTORS", "EXECUTOR_CORES", "EXECUTOR_MEMORY", "OMP_THREADS", "DEPLOY_MODE",
-                "DRY_RUN", "TOTAL_EXECUTOR_CORES", "SPARK_IDENT_STRING", "HISTORY_SERVER", "HADOOP_HOME")) {
+                "DRY_RUN", "TOTAL_EXECUTOR_CORES", "SPARK_IDENT_STRING", "HISTORY_SERVER", "HADOOP_HOME",
+                "SPARK_SECRET_FILE", "_SPARK_AUTH_SECRET")) {
             pb.environment().remove(name);
         }
         pb.environment().putAll(env);

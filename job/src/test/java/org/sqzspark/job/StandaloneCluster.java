@@ -9,8 +9,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -39,12 +43,15 @@ public final class StandaloneCluster implements AutoCloseable {
     private final List<Path> logs = new ArrayList<>();
     private final int masterPort;
     private final int webUiPort;
+    /** The cluster's shared secret (spark.authenticate), or null for a cluster without authentication. */
+    private final Path secretFile;
 
-    private StandaloneCluster(Path jar, Path dir, int masterPort, int webUiPort) {
+    private StandaloneCluster(Path jar, Path dir, int masterPort, int webUiPort, Path secretFile) {
         this.jar = jar;
         this.dir = dir;
         this.masterPort = masterPort;
         this.webUiPort = webUiPort;
+        this.secretFile = secretFile;
     }
 
     /** Starts a master and {@code workers} workers with {@code cores} cores and {@code memory} each. */
@@ -60,12 +67,23 @@ public final class StandaloneCluster implements AutoCloseable {
      */
     public static StandaloneCluster start(Path jar, Path dir, List<String> workerHosts, int cores, String memory)
             throws IOException, InterruptedException {
+        return start(jar, dir, workerHosts, cores, memory, null);
+    }
+
+    /**
+     * As {@link #start(Path, Path, List, int, String)}, with Spark's authentication on when
+     * {@code secretFile} is not null: the master and workers take the secret as spark-conf/spark-env.sh
+     * gives it to them (spark.authenticate=true, the secret in _SPARK_AUTH_SECRET), and
+     * {@link #launchDriver} passes the file as submit/submit.sh does.
+     */
+    public static StandaloneCluster start(Path jar, Path dir, List<String> workerHosts, int cores, String memory,
+            Path secretFile) throws IOException, InterruptedException {
         int workers = workerHosts.size();
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("the shaded job jar " + jar + " is missing: run `mvn verify` (package"
                     + " builds it before the integration tests)");
         }
-        StandaloneCluster cluster = new StandaloneCluster(jar, dir, freeTcpPort(), freeTcpPort());
+        StandaloneCluster cluster = new StandaloneCluster(jar, dir, freeTcpPort(), freeTcpPort(), secretFile);
         try {
             Path sparkHome = Files.createDirectories(dir.resolve("spark-home"));
             // a worker adds <SPARK_HOME>/jars/* to executor class paths; the job jar comes in through
@@ -90,8 +108,13 @@ public final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    String masterUrl() {
+    public String masterUrl() {
         return "spark://" + HOST + ":" + masterPort;
+    }
+
+    /** The file of the cluster's shared secret, or null when it runs without authentication. */
+    public Path secretFile() {
+        return secretFile;
     }
 
     /** The port of the master's web UI, whose JSON view lists the workers. */
@@ -123,6 +146,10 @@ public final class StandaloneCluster implements AutoCloseable {
                 "--conf", "spark.driver.host=" + HOST,
                 "--conf", "spark.executor.extraClassPath=" + jar,
                 "--conf", "spark.ui.enabled=false"));
+        if (secretFile != null) {
+            args.addAll(List.of("--conf", "spark.authenticate=true",
+                    "--conf", "spark.sqzspark.secretFile=" + secretFile));
+        }
         args.addAll(sparkArgs);
         args.add(jar.toString());
         args.addAll(jobArgs);
@@ -167,14 +194,26 @@ public final class StandaloneCluster implements AutoCloseable {
     private void launch(String name, List<String> args, Map<String, String> env) throws IOException {
         Path log = dir.resolve(name + ".log");
         logs.add(log);
-        processes.add(process(args, log, env));
+        Map<String, String> daemonEnv = new HashMap<>(env);
+        List<String> flags = new ArrayList<>();
+        if (secretFile != null) {
+            daemonEnv.put("_SPARK_AUTH_SECRET", Files.readString(secretFile).strip());
+            flags.add("-Dspark.authenticate=true");
+        }
+        processes.add(process(flags, args, log, daemonEnv));
     }
 
     private Process process(List<String> args, Path log, Map<String, String> env) throws IOException {
+        return process(List.of(), args, log, env);
+    }
+
+    private Process process(List<String> flags, List<String> args, Path log, Map<String, String> env)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx1g");
         command.addAll(JVM_FLAGS);
+        command.addAll(flags);
         command.add("-cp");
         command.add(jar.toString());
         command.addAll(args);
@@ -182,6 +221,7 @@ public final class StandaloneCluster implements AutoCloseable {
                 .redirectOutput(log.toFile());
         pb.environment().remove("SPARK_MASTER_URL");
         pb.environment().remove("SPARK_CONF_DIR");
+        pb.environment().remove("_SPARK_AUTH_SECRET");
         pb.environment().putAll(env);
         return pb.start();
     }
@@ -197,6 +237,15 @@ public final class StandaloneCluster implements AutoCloseable {
         }
         throw new IllegalStateException("the " + what + " did not open port " + port + " within 60 s:"
                 + diagnostics());
+    }
+
+    /** A secret as submit/start-cluster.sh makes one: 32 random bytes in base64, mode 600, in {@code file}. */
+    public static Path writeSecret(Path file) throws IOException {
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        Files.writeString(file, Base64.getEncoder().encodeToString(key) + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file;
     }
 
     public static int freeTcpPort() throws IOException {

@@ -9,6 +9,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.deploy.SparkHadoopUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sqzspark.job.cluster.ClusterSecret;
 import org.sqzspark.job.cluster.SparkSetup;
 import org.sqzspark.job.results.ResultStore;
 import org.sqzspark.job.results.RunResult;
@@ -52,6 +53,7 @@ public final class Runs {
         TrainConfig first = configs.get(0);
         SparkSetup.checkMaster(first.master());
         SparkConf sparkConf = SparkSetup.conf(first.master());
+        ClusterSecret.apply(sparkConf);
         Configuration hadoopConf = SparkHadoopUtil.get().newConfiguration(sparkConf);
         TrainingData data = TrainingData.load(first, hadoopConf);
         for (TrainConfig c : configs) {
