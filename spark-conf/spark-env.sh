@@ -37,8 +37,9 @@ export SPARK_WORKER_MEMORY="${SPARK_WORKER_MEMORY:-1g}"
 # master with 24 workers and one application at a time, needs little; 256 MB keeps a 4 GB worker's
 # executor, worker and DataNode within its memory (docs/pi-cluster.md, "Memory per Pi").
 export SPARK_DAEMON_MEMORY="${SPARK_DAEMON_MEMORY:-256m}"
-# Every application copies the job jar (335 MB for linux-arm64) into the worker's work folder on the
-# SD card ($SPARK_HOME/work, Spark's default); a sweep is one application per P. Delete the folders
+# Every application copies the job jar (335 MB for linux-arm64; from its staged copy on the
+# Pi, submit/stage-jar.sh) into the worker's work folder on the SD card ($SPARK_HOME/work, Spark's
+# default); a sweep is one application per P. Delete the folders
 # of finished applications after 6 hours (checked every 30 minutes), keeping their logs long enough
 # to read. sqzspark.daemon names the worker's log file (log4j2-daemons.properties).
 export SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:--Dspark.worker.cleanup.enabled=true -Dspark.worker.cleanup.interval=1800 -Dspark.worker.cleanup.appDataTtl=21600} -Dsqzspark.daemon=worker"

@@ -14,6 +14,9 @@
 #                   $SPARK_CONF_DIR/spark-secret); start-cluster.sh makes it, submit.sh passes it
 #   HADOOP_HOME     Hadoop installation whose bin/hdfs the HDFS scripts run (default: hdfs on PATH)
 #                   (start-cluster.sh too, to create an event-log folder in HDFS)
+#   JAR_STAGE_DIR   folder of the staged job jar (submit/stage-jar.sh), the same absolute path on
+#                   the head node and on every worker host (default: $WORKER_SPARK_HOME/lib-squeezenet-spark,
+#                   WORKER_SPARK_HOME defaulting to SPARK_HOME, else /opt/spark)
 
 SQZ_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JOB_JAR="${JOB_JAR:-$SQZ_ROOT/job/target/squeezenet-spark-job.jar}"
@@ -79,6 +82,20 @@ require_jar() {
     echo "error: job jar not found at $JOB_JAR; build it first: (cd $SQZ_ROOT && mvn -B package -DskipTests)" >&2
     exit 1
   fi
+}
+
+# The folder of the staged job jar: the same absolute path on every node, so that one local: URI
+# names the jar on the head node (the driver) and on each worker host (the executors).
+stage_dir() {
+  echo "${JAR_STAGE_DIR:-${WORKER_SPARK_HOME:-${SPARK_HOME:-/opt/spark}}/lib-squeezenet-spark}"
+}
+
+# The path of the job jar's staged copy: in stage_dir, the jar's name with the first 16 hex digits of
+# its SHA-256 (a few seconds for the jar on a Pi), so a rebuilt jar is staged under a name of its own.
+staged_jar() {
+  local name="${JOB_JAR##*/}" hash
+  hash="$(sha256sum "$JOB_JAR" | cut -c1-16)"
+  echo "$(stage_dir)/${name%.jar}-$hash.jar"
 }
 
 # Prints a script's header comment, its usage: from the second line to the first that is not a comment.

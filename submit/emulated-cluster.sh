@@ -25,8 +25,10 @@
 #   counters [--json]
 #                 bytes each node's and the head's eth0 sent (tx) and received (rx) since `up`, and
 #                 the CPU seconds each node used; --json: one object, {"head":{"tx_bytes":..,
-#                 "rx_bytes":..},"n1":{..,"cpu_seconds":..},..}. As on the Pis, each application's
-#                 executors first fetch the job jar from the driver: 445 MB into every node.
+#                 "rx_bytes":..},"n1":{..,"cpu_seconds":..},..}. The job jar is on every node
+#                 already (the namespaces share this file system), as submit/stage-jar.sh puts it on
+#                 the Pis, so `submit` gives it as local:<path>; with STAGED_JAR=0 each application's
+#                 executors first fetch it from the driver instead: the whole jar into every node.
 #   submit [SPARK_SUBMIT_OPTIONS... --] train|sweep JOB_OPTIONS...
 #                 runs the driver in the head's namespace with spark-submit's machinery (client
 #                 mode) on all N executors, one per node, sized to the nodes; SPARK_SUBMIT_OPTIONS
@@ -48,8 +50,10 @@
 #               .(10+i), the bridge (this machine's address on it) .254; must be unused here
 #   STATE       folder recording the cluster and holding logs and work folders (default:
 #               /tmp/NAME; not /run, a small RAM disk on many systems, since every application
-#               copies the job jar, 445 MB, into each node's work folder)
+#               copies the job jar, 350 MB, into each node's work folder)
 #   UP_TIMEOUT  seconds `up` waits for the workers to register (default: 120)
+#   STAGED_JAR  0: `submit` sends the job jar from the driver to every executor, as to a cluster
+#               where it is not staged (default: 1, local:<path> of the jar every node sees)
 #   JOB_JAR, JAVA, JAVA_HOME, SPARK_CONF_DIR  as in submit/common.sh
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -801,7 +805,12 @@ cmd_submit() {
     # event logs on this machine (spark-defaults.conf names the Pis' HDFS), in Spark's default
     # folder, which a history server started without settings reads; the job creates it
     --conf "spark.eventLog.dir=$SPARK_EVENTS_DEFAULT"
-    "${spark_opts[@]}" "$JOB_JAR" "${job_args[@]}")
+    "${spark_opts[@]}")
+  if [[ "${STAGED_JAR:-1}" == 0 ]]; then
+    cmd+=("$JOB_JAR" "${job_args[@]}")
+  else
+    cmd+=("local:$JOB_JAR" "${job_args[@]}")
+  fi
   exec "${cmd[@]}"
 }
 

@@ -14,6 +14,9 @@
 # Authentication (README, Security): the first start makes the cluster's shared secret
 # (SPARK_SECRET_FILE: 32 random bytes, base64, mode 600); every start copies it with spark-conf/ to
 # the workers, and the master, the workers and every application authenticate with it.
+# Last it stages the job jar (submit/stage-jar.sh): one copy on every node, sent only when it has
+# changed, which submit/submit.sh then submits as local:<path> instead of sending it to every
+# executor with every application.
 #
 # Usage: submit/start-cluster.sh
 #
@@ -34,6 +37,8 @@
 #                       (default: hdfs on PATH)
 #   SPARK_SECRET_FILE   the cluster's shared secret (default: $SPARK_CONF_DIR/spark-secret; made
 #                       when missing); the workers keep it as $WORKER_CONF_DIR/spark-secret
+#   STAGE_JAR           0: do not stage the job jar (default: 1, when it is built)
+#   JOB_JAR, JAR_STAGE_DIR, STAGE_TIMEOUT  as in submit/stage-jar.sh
 set -euo pipefail
 # shellcheck source=submit/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -65,6 +70,11 @@ master_url="spark://$master_host:$master_port"
 history_server="${HISTORY_SERVER:-1}"
 if [[ "$history_server" != 0 && "$history_server" != 1 ]]; then
   echo "error: HISTORY_SERVER=$history_server must be 1 (start the history server) or 0" >&2
+  exit 2
+fi
+stage_jar="${STAGE_JAR:-1}"
+if [[ "$stage_jar" != 0 && "$stage_jar" != 1 ]]; then
+  echo "error: STAGE_JAR=$stage_jar must be 1 (stage the job jar on every node) or 0" >&2
   exit 2
 fi
 history_port="$(spark_default spark.history.ui.port)"
@@ -205,7 +215,22 @@ fi
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "error: no worker started on ${failed[*]}; check ssh from here (ssh ${failed[0]} true), Java 17 and Spark there, then run this again" >&2
 fi
-if [[ ${#failed[@]} -gt 0 || ${#missing[@]} -gt 0 ]] || $history_failed; then
+
+# The job jar to every host that runs a worker, once per build of the jar.
+stage_failed=false
+if [[ "$stage_jar" == 1 && ${#started[@]} -gt 0 ]]; then
+  if [[ -f "$JOB_JAR" ]]; then
+    : > "$work/staged-workers"
+    for i in "${started[@]}"; do
+      echo "${WORKER_HOSTS[$i]}" >> "$work/staged-workers"
+    done
+    SPARK_WORKERS="$work/staged-workers" WORKER_SPARK_HOME="$worker_spark_home" \
+      "$(dirname "${BASH_SOURCE[0]}")/stage-jar.sh" || stage_failed=true
+  else
+    echo "job jar not staged: $JOB_JAR is not built; build it, then run submit/stage-jar.sh"
+  fi
+fi
+if [[ ${#failed[@]} -gt 0 || ${#missing[@]} -gt 0 ]] || $history_failed || $stage_failed; then
   exit 1
 fi
 echo "submit with: export SPARK_MASTER_URL=$master_url"

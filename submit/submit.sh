@@ -11,6 +11,9 @@
 # gradient sharing gets P / executors replicas in each executor. A sweep runs every P in one
 # application on one set of executors: it goes ahead when all its P get the same executor count, and
 # otherwise is refused (exit 2) with a pointer to submit/cluster-sweep.sh, one application per P.
+# The jar goes to spark-submit as local:<path> of its staged copy (submit/stage-jar.sh, which
+# submit/start-cluster.sh runs) when this node has one of this very jar: the executors read it from
+# their own disk. Otherwise, with a note, as its path here: every executor fetches it from the driver.
 # Exit codes: those of the job (2 invalid option, 3 bad data, 4 run stopped by its cluster, 5 the
 # cluster cannot host this P now); 5 also when the master lists no worker that can host an executor.
 #
@@ -32,6 +35,8 @@
 #   DEPLOY_MODE            client (default; the only mode that works: cluster mode is refused, exit 2)
 #   SPARK_SECRET_FILE      the cluster's shared secret, for a spark:// master (default:
 #                          spark-conf/spark-secret, made by submit/start-cluster.sh; README, Security)
+#   STAGED_JAR             0: send the jar from the driver even when it is staged (default: 1)
+#   JAR_STAGE_DIR          folder of the staged jar, as in submit/stage-jar.sh
 #   DRY_RUN                1: print the plan and the spark-submit command, run nothing
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -154,7 +159,16 @@ fi
 if [[ -n "${OMP_THREADS:-}" ]]; then
   cmd+=(--conf "spark.executorEnv.OMP_NUM_THREADS=$OMP_THREADS")
 fi
-cmd+=("$JOB_JAR" "$@")
+app_jar="$JOB_JAR"
+if [[ "${STAGED_JAR:-1}" != 0 ]]; then
+  staged="$(staged_jar)"
+  if [[ -f "$staged" ]]; then
+    app_jar="local:$staged"
+  else
+    echo "note: this build of the job jar is not staged (no $staged), so every executor fetches it from the driver; submit/stage-jar.sh stages it" >&2
+  fi
+fi
+cmd+=("$app_jar" "$@")
 if [[ "${DRY_RUN:-}" == 1 ]]; then
   printf '%q ' "${cmd[@]}"
   echo

@@ -14,14 +14,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -33,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.sqzspark.job.cli.Main;
 import org.sqzspark.job.results.ResultStore;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -234,6 +239,75 @@ class ClusterScriptsIT {
         try (Stream<Path> left = Files.list(pids)) {
             assertEquals(List.of(), left.toList(), "PID files left");
         }
+    }
+
+    @Test
+    void startClusterStagesTheJobJarOnceAndAgainOnlyWhenItChangesAndSubmitUsesTheStagedCopy() throws Exception {
+        Map<String, String> env = clusterEnv();
+        String port = env.get("SPARK_MASTER_PORT");
+        env.put("SPARK_WORKERS", workersFile(UP).toString());
+        env.put("HISTORY_SERVER", "0");
+        env.put("STAGE_JAR", "1");
+        // a stand-in for the job jar: staging copies its bytes and never opens it
+        Path jar = Files.createDirectories(tmp.resolve("build-" + port)).resolve("squeezenet-spark-job.jar");
+        Files.write(jar, bytes(1 << 20, 1));
+        Path dir = tmp.resolve("staged-" + port);
+        env.put("JOB_JAR", jar.toString());
+        env.put("JAR_STAGE_DIR", dir.toString());
+        // UP is this machine, so the head node's copy is the one ssh put there
+
+        Result first = run(env, 120, "start-cluster.sh");
+        assertEquals(0, first.exit(), first.output());
+        assertTrue(first.output().contains(UP + ": job jar staged (sent 1048576 bytes"), first.output());
+        Path staged = stagedCopy(dir, jar);
+        assertArrayEquals(Files.readAllBytes(jar), Files.readAllBytes(staged));
+        Object copied = Files.readAttributes(staged, BasicFileAttributes.class).fileKey();
+
+        Result again = run(env, 120, "start-cluster.sh");
+        assertEquals(0, again.exit(), again.output());
+        assertTrue(again.output().contains(UP + ": job jar already staged"), again.output());
+        assertTrue(again.output().contains("this node: job jar already staged"), again.output());
+        assertFalse(again.output().contains("sent"), again.output());
+        assertEquals(copied, Files.readAttributes(staged, BasicFileAttributes.class).fileKey(), "copied again");
+
+        Map<String, String> submit = new HashMap<>(env);
+        submit.put("SPARK_MASTER_URL", "spark://" + StandaloneCluster.HOST + ":" + port);
+        submit.put("DRY_RUN", "1");
+        submit.put("EXECUTORS", "1");
+        submit.put("EXECUTOR_CORES", "1");
+        Result local = run(submit, 60, "submit.sh", "train");
+        assertEquals(0, local.exit(), local.output());
+        assertTrue(local.output().contains(" local:" + staged + " train"), local.output());
+        submit.put("STAGED_JAR", "0");
+        Result shipped = run(submit, 60, "submit.sh", "train");
+        assertTrue(shipped.output().contains(" " + jar + " train") && !shipped.output().contains("local:"),
+                shipped.output());
+        submit.remove("STAGED_JAR");
+
+        // a rebuilt jar of the same size: submit.sh does not take the old copy for it, staging sends it
+        // and deletes the old copy
+        Files.write(jar, bytes(1 << 20, 2));
+        Result notStaged = run(submit, 60, "submit.sh", "train");
+        assertTrue(notStaged.output().contains("note: this build of the job jar is not staged")
+                && notStaged.output().contains(" " + jar + " train"), notStaged.output());
+        Result changed = run(env, 120, "start-cluster.sh");
+        assertEquals(0, changed.exit(), changed.output());
+        assertTrue(changed.output().contains(UP + ": job jar staged (sent 1048576 bytes"), changed.output());
+        Path restaged = stagedCopy(dir, jar);
+        assertArrayEquals(Files.readAllBytes(jar), Files.readAllBytes(restaged));
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of(restaged), left.toList(), "staged jars left");
+        }
+
+        // a host that cannot be reached: exit 1 naming it, and no copy on the head node, so that
+        // submit.sh sends the jar rather than name one that host lacks
+        Files.write(jar, bytes(1 << 20, 3));
+        env.put("SPARK_WORKERS", workersFile(UP, DOWN).toString());
+        Result partly = run(env, 60, "stage-jar.sh");
+        assertEquals(1, partly.exit(), partly.output());
+        assertTrue(partly.output().contains(DOWN + ": error: cannot tell which jar it holds: ssh failed"), partly.output());
+        assertTrue(partly.output().contains("error: job jar not staged on " + DOWN + ";"), partly.output());
+        assertFalse(Files.exists(stagedCopy(dir, jar)), "the head node's copy of a jar " + DOWN + " lacks");
     }
 
     @Test
@@ -712,6 +786,8 @@ class ClusterScriptsIT {
         env.put("SPARK_MASTER_HOST", StandaloneCluster.HOST);
         env.put("SPARK_MASTER_PORT", String.valueOf(StandaloneCluster.freeTcpPort()));
         env.put("SPARK_MASTER_WEBUI_PORT", String.valueOf(StandaloneCluster.freeTcpPort()));
+        // the job jar is staged only where a test asks for it
+        env.put("STAGE_JAR", "0");
         env.put("WORKER_CONF_DIR", tmp.resolve("worker-conf-" + env.get("SPARK_MASTER_PORT")).toString());
         // spark-conf/ names the Pis' HDFS: event logs into a folder of the test's, the history server on a free port
         env.put("SPARK_CONF_DIR", sparkConf("spark-conf-" + env.get("SPARK_MASTER_PORT"),
@@ -739,6 +815,20 @@ class ClusterScriptsIT {
         return env;
     }
 
+    /** Deterministic bytes that differ with {@code seed}. */
+    private static byte[] bytes(int size, int seed) {
+        byte[] b = new byte[size];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    /** Where submit/stage-jar.sh puts {@code jar} in {@code dir}: its name with 16 hex digits of its SHA-256. */
+    private static Path stagedCopy(Path dir, Path jar) throws Exception {
+        byte[] hash = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(jar));
+        String name = jar.getFileName().toString().replaceFirst("\\.jar$", "");
+        return dir.resolve(name + "-" + HexFormat.of().formatHex(hash).substring(0, 16) + ".jar");
+    }
+
     private static Path workersFile(String... hosts) throws IOException {
         Path file = Files.createTempFile(tmp, "workers", "");
         Files.writeString(file, String.join("\n", hosts) + "\n");
@@ -762,7 +852,8 @@ class ClusterScriptsIT {
         for (String name : List.of("SPARK_MASTER_URL", "SPARK_CONF_DIR", "SPARK_PID_DIR", "SPARK_WORKERS",
                 "SPARK_SSH_OPTS", "EXECUTORS", "EXECUTOR_CORES", "EXECUTOR_MEMORY", "OMP_THREADS", "DEPLOY_MODE",
                 "DRY_RUN", "TOTAL_EXECUTOR_CORES", "SPARK_IDENT_STRING", "HISTORY_SERVER", "HADOOP_HOME",
-                "SPARK_SECRET_FILE", "_SPARK_AUTH_SECRET")) {
+                "SPARK_SECRET_FILE", "_SPARK_AUTH_SECRET", "STAGE_JAR", "STAGED_JAR", "JAR_STAGE_DIR",
+                "WORKER_SPARK_HOME")) {
             pb.environment().remove(name);
         }
         pb.environment().putAll(env);

@@ -40,7 +40,7 @@ class EmulatedClusterIT {
     private static final String SUBNET = "10.232.0";
     private static final List<String> NODE_ADDRESSES = List.of(SUBNET + ".11", SUBNET + ".12");
     private static final String CPU = "0.5";
-    /** The model (about 3 MB of parameters), the data shares and the jar cross every node's link. */
+    /** The model (about 3 MB of parameters) and the data shares cross every node's link; the jar does not (local:). */
     private static final long SUBSTANTIAL_BYTES = 1_000_000;
     private static final ObjectMapper JSON = new ObjectMapper();
 
