@@ -48,10 +48,14 @@ class TrainIT {
     void gradientSharingAtOneReplicaLearnsOnTheNetworkItBuiltOnce() {
         TrainConfig config = TestConfigs.separable(data, tmp.resolve("out-shared-p1"), 1, TrainingMasterKind.SHARED);
         int builtBefore = SharedTrainingWithoutCount.NetworkOncePerExecutor.networksBuilt();
+        int resynchronisedBefore = SharedTrainingWithoutCount.NetworkOncePerExecutor.resynchronisations();
         List<Integer> afterEpoch = new ArrayList<>();
         RunResult run = Runs.execute(List.of(config), false, afterEpoch::add).get(0);
         // DL4J's own worker builds one for every epoch, and the wrapper trains the first
         assertEquals(1, SharedTrainingWithoutCount.NetworkOncePerExecutor.networksBuilt() - builtBefore);
+        // every later epoch starts from the driver's parameters, on that network
+        assertEquals(config.epochs() - 1,
+                SharedTrainingWithoutCount.NetworkOncePerExecutor.resynchronisations() - resynchronisedBefore);
         assertEquals(IntStream.rangeClosed(1, config.epochs()).boxed().toList(), afterEpoch);
         assertTrue(run.finalTestAccuracy() >= 0.9,
                 "reached only " + run.finalTestAccuracy() + " test accuracy: " + run.epochs());
