@@ -289,9 +289,9 @@ public final class Main implements Runnable {
             if (!List.of("all", "steps", "spark", "sweep", "plain-epochs").contains(part)) {
                 throw new IllegalArgumentException("--part " + part + ": give steps, spark, sweep, plain-epochs or all");
             }
-            if (sweepImages < 0 || sweepPartitions.stream().anyMatch(p -> p < 1 || p > Math.max(1, sweepImages))) {
-                throw new IllegalArgumentException("--sweep-images must be at least 0 and every --sweep-partitions P"
-                        + " from 1 to --sweep-images, were " + sweepImages + " and " + sweepPartitions);
+            if (sweepImages < 0 || sweepImages > 0 && sweepPartitions.stream().anyMatch(p -> p < 1 || p > sweepImages)) {
+                throw new IllegalArgumentException("--sweep-images must be at least 0 (0 skips the sweep) and every"
+                        + " --sweep-partitions P from 1 to --sweep-images, were " + sweepImages + " and " + sweepPartitions);
             }
             boolean all = part.equals("all");
             ModelConfig model = ModelConfig.defaults();

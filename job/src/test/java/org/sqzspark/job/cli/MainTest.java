@@ -391,6 +391,21 @@ class MainTest {
     }
 
     @Test
+    void benchRejectsASweepWithMoreReplicasThanImages() {
+        Outcome o = run("bench", "--part", "sweep", "--sweep-images", "2", "--sweep-partitions", "1,4");
+        assertRefused(o, Main.EXIT_USAGE, "--sweep-images", "2 and [1, 4]");
+    }
+
+    @Test
+    void benchWithoutTheSweepTakesAnyPartitions() {
+        // submit/bench.sh --sweep-images 0 leaves the sweep out but still passes its default partitions
+        Outcome o = run("bench", "--part", "steps", "--batch", "2", "--iters", "1", "--warmup", "0",
+                "--sweep-images", "0", "--sweep-partitions", "1,2,48");
+        assertEquals(0, o.exit(), o.err());
+        assertTrue(o.out().contains("\"train_img_per_s\""), o.out());
+    }
+
+    @Test
     void benchPlainEpochsWithoutTheirImagesIsRefused() {
         Outcome o = run("bench", "--part", "plain-epochs");
         assertRefused(o, Main.EXIT_USAGE, "--part plain-epochs", "--plain-data", "run --part spark or all");
