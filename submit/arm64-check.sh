@@ -277,8 +277,10 @@ step "training: P=$partitions, $train_images images, $epochs epochs, batch $batc
 # result file and Spark's heartbeat thread asking getconf for the page size were seen stuck in
 # ProcessImpl.forkAndExec together, the child never reaching exec, in two runs in a row. Results
 # are written without a process (ResultStore), which leaves the JVM's few other forks at start
-# and at exit. Should it happen still, a run that times out gets a thread dump in its log; if two
-# or more threads sit in forkAndExec, it runs once more from scratch.
+# and at exit. A run that times out gets a thread dump in its log, and the stacks of its training
+# threads are printed; the first such run is run once more from scratch, whatever it hung in: a run
+# that finishes here takes 2-3.5 minutes, and one in a CI run hung past its 7 with no thread in
+# forkAndExec, where the same build passed in 125 s on the same kind of machine.
 for attempt in 1 2; do
   rm -rf "$out"
   run_started=$SECONDS
@@ -307,9 +309,12 @@ for attempt in 1 2; do
     break
   fi
   forking="$(grep -c 'java.lang.ProcessImpl.forkAndExec' "$log" || true)"
-  if [[ $attempt -eq 1 && "$forking" -ge 2 ]]; then
+  # the stacks of the threads that train and of main, from the dump, as the clue to where it hung
+  awk '/^"(main|Executor task launch worker[^"]*|ParallelWrapper[^"]*)"/ { show = 1; n = 0 }
+       /^$/ { show = 0 } show && n++ < 14' "$log" >&2 || true
+  if [[ $attempt -eq 1 ]]; then
     cp "$log" "$log.attempt1"
-    step "the run hung with $forking threads in forkAndExec (qemu-user fork deadlock; dump in $log.attempt1); running it again"
+    step "the run hung past $RUN_TIMEOUT s ($forking threads in forkAndExec; dump in $log.attempt1); running it again"
     continue
   fi
   tail -n 40 "$log" >&2
