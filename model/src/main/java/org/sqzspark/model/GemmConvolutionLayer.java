@@ -35,8 +35,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code W2} the weights seen as {@code [out, C]}; its gradients are {@code dW2 = dz^T x2} and
  * {@code dx2 = dz W2}, and the bias gradient the product of a row of ones with {@code dz}. A k x k
  * convolution multiplies the patch matrix {@code [N*Ho*Wo, kH*kW*C]}: in NHWC the kW taps of one
- * kernel row are one contiguous run of the padded input, so the matrix takes one copy per kernel
- * row from an overlapping-strides view. With stride 1 its input gradient is the same product on
+ * kernel row are one contiguous run of the padded input: for floats {@link RowCopy} copies each
+ * run with one memcpy, writing the padding as zeros, and otherwise the matrix takes one libnd4j
+ * copy per kernel row from an overlapping-strides view of a padded copy. With stride 1 its input gradient is the same product on
  * the patches of the padded output gradient with the kernel flipped; a strided convolution adds
  * each patch's gradient back to its pixels. On a 1x1 map with "same" padding only the kernel's
  * centre sees data, and the convolution is a 1x1 one.
@@ -260,7 +261,8 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
     /**
      * The patch matrix {@code [N*Ho*Wo, kH*kW*C]}, columns ordered (kh, kw, c). In NHWC the kW
      * taps of one kernel row are one contiguous run of kW*C values of the (padded) input, so each
-     * kernel row is a single copy from an overlapping-strides view of the input.
+     * kernel row is a single copy from an overlapping-strides view of the input (for floats, one
+     * memcpy per run, see {@link RowCopy}).
      */
     private INDArray patches(INDArray x, Geometry g, LayerWorkspaceMgr workspaceMgr, ArrayType type) {
         return patches(x, g, workspaceMgr, type, false);
@@ -270,12 +272,20 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
     private INDArray patches(INDArray x, Geometry g, LayerWorkspaceMgr workspaceMgr, ArrayType type,
                              boolean flipRows) {
         ArrayType scratch = type == ArrayType.ACTIVATIONS ? ArrayType.FF_WORKING_MEM : type;
+        INDArray dense = cOrder(x, workspaceMgr, scratch);
+        if (RowCopy.isDense(dense)) {
+            // straight from the input, padding written as zeros: no padded copy, a memcpy a kernel row
+            INDArray patches = workspaceMgr.createUninitialized(type, dataType,
+                    new long[] {g.n, g.outH, g.outW, g.kh, g.kw * g.in}, 'c');
+            RowCopy.patches(dense, patches, g.kh, g.kw, g.stride, g.pad, flipRows);
+            return patches.reshape('c', g.outRows(), g.patch());
+        }
         INDArray source;
         if (g.pad > 0) {
             source = workspaceMgr.create(scratch, dataType, new long[] {g.n, g.paddedH(), g.paddedW(), g.in}, 'c');
             source.get(all(), interval(g.pad, g.pad + g.h), interval(g.pad, g.pad + g.w), all()).assign(x);
         } else {
-            source = cOrder(x, workspaceMgr, scratch);
+            source = dense;
         }
         long rowStride = g.paddedW() * g.in;
         long[] runShape = {g.n, g.outH, g.outW, g.kw * g.in};
@@ -326,8 +336,14 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
     }
 
     private static INDArray cOrder(INDArray a, LayerWorkspaceMgr workspaceMgr, ArrayType type) {
-        if (a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a)) {
+        if (a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) || RowCopy.isDense(a)) {
             return a;
+        }
+        if (RowCopy.copiesByRows(a)) {
+            // a view of whole rows, as the fire modules' concatenation hands each expand layer its gradient
+            INDArray dense = workspaceMgr.createUninitialized(type, a.dataType(), a.shape(), 'c');
+            RowCopy.copyRows(a, dense);
+            return dense;
         }
         return copy(a, workspaceMgr, type);
     }
