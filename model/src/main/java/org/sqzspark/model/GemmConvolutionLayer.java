@@ -37,10 +37,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * convolution multiplies the patch matrix {@code [N*Ho*Wo, kH*kW*C]}: in NHWC the kW taps of one
  * kernel row are one contiguous run of the padded input: for floats {@link RowCopy} copies each
  * run with one memcpy, writing the padding as zeros, and otherwise the matrix takes one libnd4j
- * copy per kernel row from an overlapping-strides view of a padded copy. With stride 1 its input gradient is the same product on
- * the patches of the padded output gradient with the kernel flipped; a strided convolution adds
- * each patch's gradient back to its pixels. On a 1x1 map with "same" padding only the kernel's
- * centre sees data, and the convolution is a 1x1 one.
+ * copy per kernel row from an overlapping-strides view of a padded copy. With stride 1 its input
+ * gradient is the same product on the patches of the padded output gradient with the kernel
+ * flipped; a strided convolution adds each patch's gradient back to its pixels. On a 1x1 map with
+ * "same" padding only the kernel's centre sees data, and the convolution is a 1x1 one.
  *
  * <p>The backward pass reuses the forward pass's patch matrix, and for a ReLU layer takes the
  * activation mask from the forward pass's output, when both came from the same input.
@@ -272,12 +272,11 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
     private INDArray patches(INDArray x, Geometry g, LayerWorkspaceMgr workspaceMgr, ArrayType type,
                              boolean flipRows) {
         ArrayType scratch = type == ArrayType.ACTIVATIONS ? ArrayType.FF_WORKING_MEM : type;
-        INDArray dense = cOrder(x, workspaceMgr, scratch);
-        if (RowCopy.isDense(dense)) {
+        if (RowCopy.isDense(x) || RowCopy.copiesByRows(x)) {
             // straight from the input, padding written as zeros: no padded copy, a memcpy a kernel row
             INDArray patches = workspaceMgr.createUninitialized(type, dataType,
                     new long[] {g.n, g.outH, g.outW, g.kh, g.kw * g.in}, 'c');
-            RowCopy.patches(dense, patches, g.kh, g.kw, g.stride, g.pad, flipRows);
+            RowCopy.patches(cOrder(x, workspaceMgr, scratch), patches, g.kh, g.kw, g.stride, g.pad, flipRows);
             return patches.reshape('c', g.outRows(), g.patch());
         }
         INDArray source;
@@ -285,7 +284,7 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
             source = workspaceMgr.create(scratch, dataType, new long[] {g.n, g.paddedH(), g.paddedW(), g.in}, 'c');
             source.get(all(), interval(g.pad, g.pad + g.h), interval(g.pad, g.pad + g.w), all()).assign(x);
         } else {
-            source = dense;
+            source = cOrder(x, workspaceMgr, scratch);
         }
         long rowStride = g.paddedW() * g.in;
         long[] runShape = {g.n, g.outH, g.outW, g.kw * g.in};
