@@ -32,7 +32,12 @@ public final class TestConfigs {
     }
 
     public static TrainConfig separable(Path data, Path out, int partitions, TrainingMasterKind kind) {
-        return new TrainConfig(data.toString(), false, out.toString(), MASTER, partitions, EPOCHS, BATCH, 0, kind,
+        return separable(data, out, partitions, kind, BATCH);
+    }
+
+    /** {@link #separable(Path, Path, int, TrainingMasterKind)} with another minibatch per replica. */
+    public static TrainConfig separable(Path data, Path out, int partitions, TrainingMasterKind kind, int batch) {
+        return new TrainConfig(data.toString(), false, out.toString(), MASTER, partitions, EPOCHS, batch, 0, kind,
                 1, TrainConfig.DEFAULT_THRESHOLD, 200, 100, LrScaling.NONE, 0, 0, model(), Execution.SPARK);
     }
 }

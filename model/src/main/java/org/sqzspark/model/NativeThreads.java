@@ -43,6 +43,10 @@ public final class NativeThreads {
     private static final int CONFIGURED_TEAM = parseTeam(System.getenv(OMP_THREADS_ENV));
     /** Team size for replicas sharing this JVM's cores; 0: none set. */
     private static volatile int sharedTeam;
+    /** Replicas training at once in this JVM, as {@link #shareProcessors(int)} was last told; 0: none set. */
+    private static volatile int replicasSharing;
+    /** The team of a thread running one shard of a minibatch ({@link ShardedGraph}); null: none. */
+    private static final ThreadLocal<Integer> THREAD_TEAM = new ThreadLocal<>();
 
     private NativeThreads() {
     }
@@ -83,16 +87,55 @@ public final class NativeThreads {
         if (replicas < 0) {
             throw new IllegalArgumentException("replicas must be at least 0, found " + replicas);
         }
+        replicasSharing = replicas;
         sharedTeam = replicas == 0 || CONFIGURED_TEAM > 0 ? 0
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / replicas);
     }
 
     /**
-     * The team size of a thread running this network: {@value #OMP_THREADS_ENV} when it holds a
-     * positive number; else the share set by {@link #shareProcessors(int)}; else the available
-     * processors.
+     * How many threads one replica may spread a minibatch's shards over ({@link ShardedGraph}): its
+     * {@link #teamSize()}, but no more than its share of the processors when replicas share this
+     * JVM ({@link #shareProcessors(int)}), even where {@value #OMP_THREADS_ENV} gives each a larger
+     * team: shards add threads, where a team only widens the ops.
+     */
+    public static int shardThreads() {
+        int team = teamSize();
+        int replicas = replicasSharing;
+        return replicas > 1 && THREAD_TEAM.get() == null
+                ? Math.max(1, Math.min(team, Runtime.getRuntime().availableProcessors() / replicas)) : team;
+    }
+
+    /**
+     * Runs {@code task} on the calling thread with {@link #teamSize()} at {@code team} there, as a
+     * thread running one shard of a minibatch does; the thread's team before is restored after.
+     */
+    public static void runWithTeam(int team, Runnable task) {
+        if (team < 1) {
+            throw new IllegalArgumentException("team must be at least 1, found " + team);
+        }
+        Integer before = THREAD_TEAM.get();
+        THREAD_TEAM.set(team);
+        try {
+            task.run();
+        } finally {
+            if (before == null) {
+                THREAD_TEAM.remove();
+            } else {
+                THREAD_TEAM.set(before);
+            }
+        }
+    }
+
+    /**
+     * The team size of a thread running this network: inside {@link #runWithTeam}, the team given
+     * there; else {@value #OMP_THREADS_ENV} when it holds a positive number; else the share set by
+     * {@link #shareProcessors(int)}; else the available processors.
      */
     public static int teamSize() {
+        Integer own = THREAD_TEAM.get();
+        if (own != null) {
+            return own;
+        }
         if (CONFIGURED_TEAM > 0) {
             return CONFIGURED_TEAM;
         }

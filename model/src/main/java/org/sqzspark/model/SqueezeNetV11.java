@@ -142,9 +142,12 @@ public final class SqueezeNetV11 {
         return graph.build();
     }
 
-    /** A new, initialized network for the given settings. */
-    public static ComputationGraph build(ModelConfig config) {
-        ComputationGraph net = new ComputationGraph(configuration(config));
+    /**
+     * A new, initialized network for the given settings, spreading each minibatch over the threads
+     * of its team ({@link ShardedGraph}).
+     */
+    public static ShardedGraph build(ModelConfig config) {
+        ShardedGraph net = new ShardedGraph(configuration(config));
         net.init();
         return net;
     }

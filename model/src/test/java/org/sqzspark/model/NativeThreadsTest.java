@@ -192,6 +192,21 @@ class NativeThreadsTest {
         assertThrows(IllegalArgumentException.class, () -> NativeThreads.shareProcessors(-1));
     }
 
+    @Test
+    void replicasSharingTheJvmShardOverTheirShareOfProcessorsWhateverTheirTeam() {
+        try {
+            NativeThreads.shareProcessors(2 * PROCESSORS);
+            assertEquals(1, NativeThreads.shardThreads(), "more replicas than processors: no shards");
+            NativeThreads.shareProcessors(1);
+            assertEquals(NativeThreads.teamSize(), NativeThreads.shardThreads());
+            NativeThreads.shareProcessors(2 * PROCESSORS);
+            NativeThreads.runWithTeam(3, () -> assertEquals(3, NativeThreads.shardThreads(), "a team given outright"));
+        } finally {
+            NativeThreads.shareProcessors(0);
+        }
+        assertEquals(NativeThreads.teamSize(), NativeThreads.shardThreads());
+    }
+
     /** OMP_NUM_THREADS of this test JVM as a positive number, else 0. */
     private static int configured() {
         String env = System.getenv(NativeThreads.OMP_THREADS_ENV);

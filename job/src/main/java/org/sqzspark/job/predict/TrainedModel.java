@@ -33,6 +33,7 @@ import org.sqzspark.data.CifarImages;
 import org.sqzspark.data.CifarLayout;
 import org.sqzspark.data.CifarReader;
 import org.sqzspark.data.DataInputException;
+import org.sqzspark.model.ShardedGraph;
 
 import static org.sqzspark.data.CifarFormat.CHANNELS;
 import static org.sqzspark.data.CifarFormat.CLASSES;
@@ -132,7 +133,7 @@ public final class TrainedModel {
         byte[] bytes = file.read(file.name());
         ComputationGraph net;
         try {
-            net = ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), false);
+            net = ShardedGraph.of(ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), false));
         } catch (Exception e) {
             throw new DataInputException("--model " + location + " is not a network saved by DL4J ("
                     + (e.getMessage() == null ? e.getClass().getSimpleName() : firstLine(e.getMessage())) + "): "

@@ -33,6 +33,7 @@ import org.sqzspark.job.upstream.LossScorer;
 import org.sqzspark.job.upstream.NativeThreadsPlugin;
 import org.sqzspark.model.ModelConfig;
 import org.sqzspark.model.NativeThreads;
+import org.sqzspark.model.ShardedGraph;
 import org.sqzspark.model.SqueezeNetV11;
 
 /** Runs one training run at P partitions: for each epoch, fit, evaluate, record. */
@@ -173,7 +174,7 @@ public final class Trainer {
             // in turns the training master only evaluates: parameter averaging's starts no transport
             this.master = inTurns ? TrainingMasters.evaluating(config)
                     : TrainingMasters.create(config, layout, sc.getConf(), sc.isLocal());
-            ComputationGraph net = restored != null ? restored.net()
+            ComputationGraph net = restored != null ? ShardedGraph.of(restored.net())
                     : SqueezeNetV11.build(config.replicaModelFor(steps));
             this.sparkNet = new SparkComputationGraph(sc, net, master);
             this.turns = inTurns ? TrainingMasters.inTurns(config, net) : null;

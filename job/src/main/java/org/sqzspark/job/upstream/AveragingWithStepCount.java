@@ -7,6 +7,7 @@ import org.deeplearning4j.spark.api.worker.NetBroadcastTuple;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingWorker;
+import org.sqzspark.model.ShardedGraph;
 
 /**
  * DL4J's parameter averaging, with each round's replicas starting at the step count the driver's
@@ -55,7 +56,7 @@ public final class AveragingWithStepCount extends ParameterAveragingTrainingMast
 
         @Override
         public ComputationGraph getInitialModelGraph() {
-            ComputationGraph net = super.getInitialModelGraph();
+            ComputationGraph net = ShardedGraph.of(super.getInitialModelGraph());
             net.getConfiguration().setIterationCount(iterationCount);
             net.getConfiguration().setEpochCount(epochCount);
             return net;

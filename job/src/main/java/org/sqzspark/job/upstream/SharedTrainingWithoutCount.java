@@ -26,6 +26,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 import org.nd4j.parameterserver.distributed.v2.ModelParameterServer;
+import org.sqzspark.model.ShardedGraph;
 
 /**
  * DL4J's gradient-sharing master, minus two costs that buy nothing, and with its residual clipped
@@ -149,7 +150,12 @@ public final class SharedTrainingWithoutCount extends SharedTrainingMaster {
                     resynchronise(driverParameters.getValue());
                     return new ComputationGraph(getBroadcastModel().getValue().getGraphConfiguration());
                 }
+                // one replica: its minibatch in shards over the executor's cores (ShardedGraph); with more, the
+                // wrapper builds the others as plain graphs, and each keeps its team of the cores
                 ComputationGraph net = super.getInitialModelGraph();
+                if (getBroadcastConfiguration().getValue().getNumberOfWorkersPerNode() == 1) {
+                    net = ShardedGraph.of(net);
+                }
                 if (builtFor != getInstanceId()) {
                     start.toParameterServer();
                 }

@@ -14,9 +14,11 @@ import org.sqzspark.job.TestConfigs;
 import org.sqzspark.job.cli.Main;
 import org.sqzspark.job.results.RunResult;
 import org.sqzspark.job.upstream.SharedTrainingWithoutCount;
+import org.sqzspark.model.ShardedGraph;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Trains the real network with each DL4J training master on local[2]. */
 class TrainIT {
@@ -40,6 +42,21 @@ class TrainIT {
         assertEquals(config.epochs(), run.epochs().size());
         assertTrue(run.finalTestAccuracy() >= 0.9,
                 kind + " reached only " + run.finalTestAccuracy() + " test accuracy: " + run.epochs());
+        assertTrue(run.epochs().get(0).trainLoss() > run.epochs().get(run.epochs().size() - 1).trainLoss(),
+                "training loss did not fall: " + run.epochs());
+    }
+
+    @ParameterizedTest
+    @EnumSource(TrainingMasterKind.class)
+    void aReplicaWithTwoCoresSpreadsEachMinibatchOverThem(TrainingMasterKind kind) {
+        assumeTrue(Runtime.getRuntime().availableProcessors() >= 2 && System.getenv("OMP_NUM_THREADS") == null,
+                "one core, or a team set by OMP_NUM_THREADS");
+        int batch = 2 * ShardedGraph.MIN_SHARD;
+        TrainConfig config = TestConfigs.separable(data, tmp.resolve("out-sharded-" + kind), 1, kind, batch);
+        long before = ShardedGraph.shardedSteps();
+        RunResult run = Runs.execute(List.of(config)).get(0);
+        // every whole minibatch of the epoch in two shards, on the network the executor trains
+        assertEquals((long) config.epochs() * (run.trainImages() / batch), ShardedGraph.shardedSteps() - before);
         assertTrue(run.epochs().get(0).trainLoss() > run.epochs().get(run.epochs().size() - 1).trainLoss(),
                 "training loss did not fall: " + run.epochs());
     }
