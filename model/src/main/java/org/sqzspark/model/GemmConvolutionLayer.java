@@ -118,7 +118,13 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
                 INDArray patchWeightGrad = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType,
                         new long[] {g.out, g.patch()}, 'c');
                 Nd4j.gemm(delta2, patches, patchWeightGrad, true, false, 1.0, 0.0);
-                weightGrad.assign(patchWeightGrad.reshape('c', g.out, g.kh, g.kw, g.in).permute(0, 3, 1, 2));
+                if (RowCopy.gathers(patchWeightGrad) && RowCopy.isDense(weightGrad)) {
+                    // [out, (kh, kw, in)] back to DL4J's [out, in, kh, kw]
+                    RowCopy.gather(patchWeightGrad, 0, new long[] {g.out, g.in, g.kh, g.kw},
+                            new long[] {g.patch(), 1, (long) g.kw * g.in, g.in}, weightGrad);
+                } else {
+                    weightGrad.assign(patchWeightGrad.reshape('c', g.out, g.kh, g.kw, g.in).permute(0, 3, 1, 2));
+                }
                 if (wantInputGrad) {
                     inputGrad = g.stride == 1 ? transposedConvolution(delta, weights, g, workspaceMgr)
                             : scatterPatches(delta2, weights, g, workspaceMgr);
@@ -246,12 +252,23 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
         Geometry transposed = new Geometry(g.n, g.outH, g.outW, g.out, g.in, g.kh, g.kw, 1, g.kh - 1 - g.pad);
         // kernel rows flipped by reading the patch rows bottom-up, kernel columns by flipping the weights
         INDArray patches = patches(delta, transposed, workspaceMgr, ArrayType.BP_WORKING_MEM, true);
-        INDArray flipped = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, weights.shape(), 'c');
-        for (int j = 0; j < g.kw; j++) {
-            flipped.get(all(), all(), all(), point(g.kw - 1 - j)).assign(weights.get(all(), all(), all(), point(j)));
+        INDArray transposedWeights;
+        if (RowCopy.gathers(weights)) {
+            // [in, kh, kw, out], kernel columns read right to left: one pass over DL4J's [out, in, kh, kw]
+            INDArray dense = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType,
+                    new long[] {g.in, g.kh, g.kw, g.out}, 'c');
+            long[] s = weights.stride();
+            RowCopy.gather(weights, (g.kw - 1) * s[3], new long[] {g.in, g.kh, g.kw, g.out},
+                    new long[] {s[1], s[2], -s[3], s[0]}, dense);
+            transposedWeights = dense.reshape('c', g.in, transposed.patch());
+        } else {
+            INDArray flipped = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, weights.shape(), 'c');
+            for (int j = 0; j < g.kw; j++) {
+                flipped.get(all(), all(), all(), point(g.kw - 1 - j)).assign(weights.get(all(), all(), all(), point(j)));
+            }
+            transposedWeights = copy(flipped.permute(1, 2, 3, 0), workspaceMgr, ArrayType.BP_WORKING_MEM)
+                    .reshape('c', g.in, transposed.patch());
         }
-        INDArray transposedWeights = copy(flipped.permute(1, 2, 3, 0), workspaceMgr, ArrayType.BP_WORKING_MEM)
-                .reshape('c', g.in, transposed.patch());
         INDArray inputGrad = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType,
                 new long[] {g.n, g.h, g.w, g.in}, 'c');
         Nd4j.gemm(patches, transposedWeights, inputGrad.reshape('c', g.inRows(), g.in), false, true, 1.0, 0.0);
@@ -331,6 +348,12 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
 
     /** The weights as {@code [out, kH*kW*in]}, columns ordered (kh, kw, c) like the patches. */
     private INDArray patchWeights(INDArray weights, Geometry g, LayerWorkspaceMgr workspaceMgr, ArrayType type) {
+        if (RowCopy.gathers(weights)) {
+            INDArray dense = workspaceMgr.createUninitialized(type, dataType, new long[] {g.out, g.kh, g.kw, g.in}, 'c');
+            long[] s = weights.stride();
+            RowCopy.gather(weights, 0, new long[] {g.out, g.kh, g.kw, g.in}, new long[] {s[0], s[2], s[3], s[1]}, dense);
+            return dense.reshape('c', g.out, g.patch());
+        }
         return copy(weights.permute(0, 2, 3, 1), workspaceMgr, type).reshape('c', g.out, g.patch());
     }
 

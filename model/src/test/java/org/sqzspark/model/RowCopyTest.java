@@ -56,6 +56,48 @@ class RowCopyTest {
     }
 
     @Test
+    void gathersAPermutedViewOfAWeightTensor() {
+        // a parameter view at an offset in a larger array, as DL4J lays out a layer's weights
+        INDArray flat = Nd4j.rand(DataType.FLOAT, 1, 5 + 8 * 6 * 3 * 3 + 7);
+        INDArray weights = flat.get(point(0), interval(5, 5 + 8 * 6 * 3 * 3)).reshape('c', 8, 6, 3, 3);
+        INDArray dense = Nd4j.createUninitialized(DataType.FLOAT, new long[] {8, 3, 3, 6}, 'c');
+        long[] s = weights.stride();
+        RowCopy.gather(weights, 0, new long[] {8, 3, 3, 6}, new long[] {s[0], s[2], s[3], s[1]}, dense);
+        assertEquals(weights.permute(0, 2, 3, 1).dup('c'), dense);
+    }
+
+    @Test
+    void gathersAFlippedAxisThroughANegativeStride() {
+        INDArray weights = Nd4j.rand(DataType.FLOAT, 4, 5, 3, 3);
+        INDArray dense = Nd4j.createUninitialized(DataType.FLOAT, new long[] {5, 3, 3, 4}, 'c');
+        long[] s = weights.stride();
+        RowCopy.gather(weights, 2 * s[3], new long[] {5, 3, 3, 4}, new long[] {s[1], s[2], -s[3], s[0]}, dense);
+        for (int o = 0; o < 4; o++) {
+            for (int i = 0; i < 5; i++) {
+                for (int h = 0; h < 3; h++) {
+                    for (int w = 0; w < 3; w++) {
+                        assertEquals(weights.getFloat(o, i, h, 2 - w), dense.getFloat(i, h, w, o));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void refusesAGatherOutsideItsSource() {
+        INDArray small = Nd4j.rand(DataType.FLOAT, 2, 3);
+        INDArray target = Nd4j.create(DataType.FLOAT, 3, 2);
+        assertThrows(IllegalStateException.class,
+                () -> RowCopy.gather(small, 1, new long[] {3, 2}, new long[] {1, 3}, target), "past the end");
+        assertThrows(IllegalStateException.class,
+                () -> RowCopy.gather(small, 0, new long[] {3, 2}, new long[] {-1, 3}, target), "before the start");
+        assertThrows(IllegalArgumentException.class,
+                () -> RowCopy.gather(small, 0, new long[] {2, 2}, new long[] {1, 3}, target), "target of another size");
+        RowCopy.gather(small, 0, new long[] {3, 2}, new long[] {1, 3}, target);
+        assertEquals(small.transpose().dup('c'), target);
+    }
+
+    @Test
     void patchesMatchThoseCopiedFromAPaddedInput() {
         // {h, w, c, kernel, stride, pad}: conv1 (3x3/2, no padding), a fire module's padded 3x3, a 1-wide map, a 5x5
         int[][] cases = {{32, 32, 3, 3, 2, 0}, {7, 7, 16, 3, 1, 1}, {3, 3, 32, 3, 1, 1}, {1, 1, 8, 3, 1, 1},
