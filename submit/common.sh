@@ -49,7 +49,7 @@ EXIT_CLUSTER=5
 EXIT_DIVERGED=6
 
 # JVM flags of an embedded (local[*]) run; spark-conf/spark-defaults.conf carries the same for spark-submit,
-# with the cluster's memory limits and Aeron buffer size (and G1, whose memory on a Pi was measured).
+# with the cluster's memory limits and Aeron buffer size.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 JVM_FLAGS=(
   --add-opens=java.base/java.lang=ALL-UNNAMED
@@ -62,15 +62,6 @@ JVM_FLAGS=(
   -Dorg.bytedeco.javacpp.maxphysicalbytes=0
   "-Dlog4j2.configurationFile=$SPARK_CONF_DIR/log4j2.properties"
 )
-# The Parallel collector, unless JAVA_OPTS names one: with a minibatch's shards training on every core,
-# G1's concurrent threads took their time from the training threads and ND4J's deallocator fell behind
-# (2 threads, 1,200 steps, three rounds in turns: 1,944-1,992 images/s with G1, 2,166-2,665 with
-# Parallel). It holds more memory: with a 2 GB Pi's budget (-Xmx768m, maxbytes 512m) the largest
-# process peaked at 1,786 MB, against 1,121 MB with G1 (docs/performance.md); add -XX:+UseG1GC to
-# JAVA_OPTS where memory is short.
-if [[ "${JAVA_OPTS:-}" != *-XX:+Use*GC* ]]; then
-  JVM_FLAGS+=(-XX:+UseParallelGC)
-fi
 
 # Exits 2 unless SPARK_SECRET_FILE is a non-empty file that only its owner can read or write.
 require_secret() {
