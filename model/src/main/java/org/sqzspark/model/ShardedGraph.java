@@ -107,15 +107,15 @@ public class ShardedGraph extends ComputationGraph {
     public void computeGradientAndScore() {
         INDArray[] inputs = getInputs();
         INDArray[] labels = (INDArray[]) LABELS.get(this);
-        int shards = inputs == null || labels == null || hasMasks() ? 1
-                : shards(inputs[0].size(0), NativeThreads.shardThreads());
+        int threads = NativeThreads.shardThreads();
+        int shards = inputs == null || labels == null || hasMasks() ? 1 : shards(inputs[0].size(0), threads);
         if (shards == 1) {
             super.computeGradientAndScore();
             return;
         }
         long examples = inputs[0].size(0);
         long[] bounds = bounds(examples, shards);
-        int[] teams = teams(NativeThreads.shardThreads(), shards);
+        int[] teams = teams(threads, shards);
         List<ComputationGraph> copies = copies(shards - 1);
         List<Future<Double>> running = new ArrayList<>(shards - 1);
         beginSharding(teams[0]);
@@ -174,13 +174,14 @@ public class ShardedGraph extends ComputationGraph {
         boolean plain = train || fwdPassType != FwdPassType.STANDARD || outputWorkspace != null
                 || anyNonNull(fMask) || anyNonNull(lMasks) || features == null
                 || !Arrays.equals(layerIndexes, getOutputLayerIndices());
-        int shards = plain ? 1 : shards(features[0].size(0), NativeThreads.shardThreads());
+        int threads = NativeThreads.shardThreads();
+        int shards = plain ? 1 : shards(features[0].size(0), threads);
         if (shards == 1) {
             return super.outputOfLayersDetached(train, fwdPassType, layerIndexes, features, fMask, lMasks,
                     clearLayerInputs, detachedInputs, outputWorkspace);
         }
         long[] bounds = bounds(features[0].size(0), shards);
-        int[] teams = teams(NativeThreads.shardThreads(), shards);
+        int[] teams = teams(threads, shards);
         List<ComputationGraph> copies = copies(shards - 1);
         List<Future<INDArray[]>> running = new ArrayList<>(shards - 1);
         beginSharding(teams[0]);
@@ -337,8 +338,8 @@ public class ShardedGraph extends ComputationGraph {
                 built.add(copy);
             }
             copies = built;
-            log.info("Minibatches cut into up to {} shards, each on a thread of its own: {} copies of the network"
-                    + " share its parameters", count + 1, count);
+            log.info("Minibatches cut into up to {} shards, each on a thread of its own, on copies of the network"
+                    + " that share its parameters", count + 1);
         }
         return copies;
     }
