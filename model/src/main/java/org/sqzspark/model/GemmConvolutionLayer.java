@@ -4,7 +4,6 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
-import java.lang.ref.Reference;
 import java.util.Arrays;
 import org.deeplearning4j.exception.DL4JInvalidInputException;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -20,7 +19,7 @@ import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastCopyOp;
+import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinear;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.same.Sign;
 import org.nd4j.linalg.api.shape.Shape;
@@ -55,9 +54,16 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
     private transient INDArray lastOutput;
     private transient INDArray lastPatches;
     private transient INDArray ones;
+    /** The weights, the weight gradient and the bias gradient seen as matrices ({@link #asMatrix}). */
+    private transient MatrixView weightMatrix;
+    private transient MatrixView weightGradMatrix;
+    private transient MatrixView biasGradRow;
+    /** ReLU in place, its scalar 0 outside any workspace; made once ({@link #relu}). */
+    private transient RectifiedLinear relu;
 
     GemmConvolutionLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
+        ShapeInfoCache.install();
     }
 
     @Override
@@ -68,7 +74,7 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
         IActivation activation = layerConf().getActivationFn();
         Forward forward = forward(training, workspaceMgr, ArrayType.ACTIVATIONS,
                 training ? ArrayType.ACTIVATIONS : ArrayType.FF_WORKING_MEM);
-        INDArray out = activation.getActivation(forward.z, training);
+        INDArray out = isPlainReLU(activation) ? relu(forward.z) : activation.getActivation(forward.z, training);
         lastInput = training ? input : null;
         lastOutput = training && activation instanceof ActivationReLU ? out : null;
         lastPatches = training ? forward.patches : null;
@@ -97,18 +103,19 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
             case POINTWISE, CENTRE -> {
                 INDArray x2 = cOrder(input, workspaceMgr, ArrayType.BP_WORKING_MEM).reshape('c', g.inRows(), g.in);
                 if (g.kind() == Kind.POINTWISE) {
-                    Nd4j.gemm(delta2, x2, weightGrad.reshape('c', g.out, g.in), true, false, 1.0, 0.0);
+                    weightGradMatrix = asMatrix(weightGradMatrix, weightGrad, g.out, g.in);
+                    MatrixProduct.gemm(delta2, x2, weightGradMatrix.matrix(), true, false, 1.0, 0.0);
                 } else {
                     weightGrad.assign(0);
                     INDArray centre = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType,
                             new long[] {g.out, g.in}, 'c');
-                    Nd4j.gemm(delta2, x2, centre, true, false, 1.0, 0.0);
+                    MatrixProduct.gemm(delta2, x2, centre, true, false, 1.0, 0.0);
                     centreTap(weightGrad, g).assign(centre);
                 }
                 if (wantInputGrad) {
                     inputGrad = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType,
                             new long[] {g.n, g.h, g.w, g.in}, 'c');
-                    Nd4j.gemm(delta2, pointwiseWeights(weights, g, workspaceMgr, ArrayType.BP_WORKING_MEM),
+                    MatrixProduct.gemm(delta2, pointwiseWeights(weights, g, workspaceMgr, ArrayType.BP_WORKING_MEM),
                             inputGrad.reshape('c', g.inRows(), g.in), false, false, 1.0, 0.0);
                 }
             }
@@ -117,7 +124,7 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
                         : patches(input, g, workspaceMgr, ArrayType.BP_WORKING_MEM);
                 INDArray patchWeightGrad = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType,
                         new long[] {g.out, g.patch()}, 'c');
-                Nd4j.gemm(delta2, patches, patchWeightGrad, true, false, 1.0, 0.0);
+                MatrixProduct.gemm(delta2, patches, patchWeightGrad, true, false, 1.0, 0.0);
                 if (RowCopy.gathers(patchWeightGrad) && RowCopy.isDense(weightGrad)) {
                     // [out, (kh, kw, in)] back to DL4J's [out, in, kh, kw]
                     RowCopy.gather(patchWeightGrad, 0, new long[] {g.out, g.in, g.kh, g.kw},
@@ -141,7 +148,8 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
         if (layerConf().hasBias()) {
             INDArray biasGrad = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
             // column sums as a product with a row of ones: BLAS instead of a strided reduction
-            Nd4j.gemm(ones(g.outRows()), delta2, biasGrad.reshape('c', 1, g.out), false, false, 1.0, 0.0);
+            biasGradRow = asMatrix(biasGradRow, biasGrad, 1, g.out);
+            MatrixProduct.gemm(ones(g.outRows()), delta2, biasGradRow.matrix(), false, false, 1.0, 0.0);
             gradient.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, biasGrad);
         }
         gradient.setGradientFor(ConvolutionParamInitializer.WEIGHT_KEY, weightGrad, 'c');
@@ -202,41 +210,75 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
         INDArray patches = null;
         boolean bias = layerConf().hasBias();
         if (bias) {
-            fillRows(z2, getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr));
+            fillRows(z2, getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr),
+                    ones(g.outRows()));
         }
         double beta = bias ? 1.0 : 0.0;
         if (g.kind() == Kind.PATCHES) {
             patches = patches(input, g, workspaceMgr, workType);
-            Nd4j.gemm(patches, patchWeights(weights, g, workspaceMgr, ArrayType.FF_WORKING_MEM), z2,
+            MatrixProduct.gemm(patches, patchWeights(weights, g, workspaceMgr, ArrayType.FF_WORKING_MEM), z2,
                     false, true, 1.0, beta);
         } else {
             INDArray x2 = cOrder(input, workspaceMgr, ArrayType.FF_WORKING_MEM).reshape('c', g.inRows(), g.in);
-            Nd4j.gemm(x2, pointwiseWeights(weights, g, workspaceMgr, ArrayType.FF_WORKING_MEM), z2,
+            MatrixProduct.gemm(x2, pointwiseWeights(weights, g, workspaceMgr, ArrayType.FF_WORKING_MEM), z2,
                     false, true, 1.0, beta);
         }
         return new Forward(z, patches);
     }
 
     /**
-     * Sets every row of {@code z2} to {@code row}, as {@code z2.putiRowVector(row)} does, with the
-     * broadcast op kept reachable until libnd4j has run it. ND4J 1.0.0-M2's {@code putiRowVector} and
-     * the executioner's {@code exec(BroadcastOp)} drop their last reference to the op once they have
-     * taken its buffers' native addresses, and the op alone holds its array of broadcast dimensions,
-     * allocated outside any workspace. A collection during the native call could free that array
-     * under libnd4j: the JVM died of SIGSEGV in {@code sd::DataBuffer::primary} or in the broadcast
-     * kernel, rarely in a training run (once, gradient sharing at P=2) and within seconds when
-     * broadcasts run while collections are forced.
+     * Sets every row of {@code z2} ({@code [rows, n]}) to {@code row} ({@code [1, n]}): the product
+     * of the column {@code ones} ({@code [1, rows]}, transposed) with {@code row}. A matrix product
+     * instead of a row broadcast, whose op builds tensor-along-dimension shapes and an array of
+     * dimensions on every call: 13-16% of the native buffers a training step allocated.
      */
-    static void fillRows(INDArray z2, INDArray row) {
-        BroadcastCopyOp op = new BroadcastCopyOp(z2, row, z2, 1);
-        Nd4j.getExecutioner().exec(op);
-        Reference.reachabilityFence(op);
+    static void fillRows(INDArray z2, INDArray row, INDArray ones) {
+        MatrixProduct.gemm(ones, row, z2, true, false, 1.0, 0.0);
+    }
+
+    private static boolean isPlainReLU(IActivation activation) {
+        return activation instanceof ActivationReLU r
+                && r.getMax() == null && r.getThreshold() == null && r.getNegativeSlope() == null;
+    }
+
+    /**
+     * {@code z} through ReLU in place, as {@link ActivationReLU#getActivation} does, with one op
+     * kept for the layer: its constructor allocates the scalar 0 on every call.
+     */
+    private INDArray relu(INDArray z) {
+        if (relu == null || relu.scalar().dataType() != z.dataType()) {
+            try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                relu = new RectifiedLinear(z, z);
+            }
+        } else {
+            relu.setX(z);
+            relu.setZ(z);
+        }
+        Nd4j.getExecutioner().exec(relu);
+        return z;
+    }
+
+    /** A parameter or gradient view and the matrix it was last seen as. */
+    private record MatrixView(INDArray source, INDArray matrix) {
+    }
+
+    /**
+     * {@code source} as a C-order {@code [rows, cols]} matrix, {@code last}'s if it was made from
+     * this very array: a layer's parameter and gradient views stay the same objects from step to
+     * step, and each reshape allocates native shape buffers.
+     */
+    private static MatrixView asMatrix(MatrixView last, INDArray source, long rows, long cols) {
+        return last != null && last.source() == source ? last
+                : new MatrixView(source, source.reshape('c', rows, cols));
     }
 
     /** The weights of a pointwise product, {@code [out, in]}: all of a 1x1 kernel, the centre of a larger one. */
     private INDArray pointwiseWeights(INDArray weights, Geometry g, LayerWorkspaceMgr workspaceMgr, ArrayType type) {
-        return g.kind() == Kind.POINTWISE ? weights.reshape('c', g.out, g.in)
-                : copy(centreTap(weights, g), workspaceMgr, type);
+        if (g.kind() == Kind.POINTWISE) {
+            weightMatrix = asMatrix(weightMatrix, weights, g.out, g.in);
+            return weightMatrix.matrix();
+        }
+        return copy(centreTap(weights, g), workspaceMgr, type);
     }
 
     private static INDArray centreTap(INDArray kernel, Geometry g) {
@@ -271,7 +313,7 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
         }
         INDArray inputGrad = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType,
                 new long[] {g.n, g.h, g.w, g.in}, 'c');
-        Nd4j.gemm(patches, transposedWeights, inputGrad.reshape('c', g.inRows(), g.in), false, true, 1.0, 0.0);
+        MatrixProduct.gemm(patches, transposedWeights, inputGrad.reshape('c', g.inRows(), g.in), false, true, 1.0, 0.0);
         return inputGrad;
     }
 
@@ -320,7 +362,7 @@ final class GemmConvolutionLayer extends ConvolutionLayer {
     private INDArray scatterPatches(INDArray delta2, INDArray weights, Geometry g, LayerWorkspaceMgr workspaceMgr) {
         INDArray patchGrad = workspaceMgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType,
                 new long[] {g.outRows(), g.patch()}, 'c');
-        Nd4j.gemm(delta2, patchWeights(weights, g, workspaceMgr, ArrayType.BP_WORKING_MEM), patchGrad,
+        MatrixProduct.gemm(delta2, patchWeights(weights, g, workspaceMgr, ArrayType.BP_WORKING_MEM), patchGrad,
                 false, false, 1.0, 0.0);
         INDArray inputGrad = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, dataType,
                 new long[] {g.n, g.h, g.w, g.in}, 'c');

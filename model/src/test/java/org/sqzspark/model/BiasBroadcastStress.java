@@ -32,9 +32,10 @@ final class BiasBroadcastStress {
                 INDArray params = Nd4j.rand(DataType.FLOAT, 1, 1000);
                 INDArray bias = params.get(point(0), interval(100, 164)).reshape(1, 64);
                 INDArray z = Nd4j.create(DataType.FLOAT, 16, 64);
+                INDArray ones = Nd4j.ones(DataType.FLOAT, 1, 16);
                 while (System.nanoTime() < end) {
                     for (int i = 0; i < 1000; i++) {
-                        GemmConvolutionLayer.fillRows(z, bias);
+                        GemmConvolutionLayer.fillRows(z, bias, ones);
                     }
                     broadcasts.addAndGet(1000);
                 }

@@ -31,7 +31,7 @@ class GemmConvolutionLayerTest {
         INDArray bias = params.get(point(0), interval(10, 18)).reshape(1, 8);
         for (int rows : new int[] {1, 5}) {
             INDArray z = Nd4j.rand(DataType.FLOAT, rows, 8);
-            GemmConvolutionLayer.fillRows(z, bias);
+            GemmConvolutionLayer.fillRows(z, bias, Nd4j.ones(DataType.FLOAT, 1, rows));
             for (int r = 0; r < rows; r++) {
                 assertArrayEquals(bias.toFloatVector(), z.getRow(r).toFloatVector(), "row " + r + " of " + rows);
             }
