@@ -66,23 +66,19 @@ final class ShapeInfoCache implements ShapeInfoProvider {
         }
     }
 
-    /** Shapes kept so far. */
-    int size() {
-        return cache.size();
-    }
-
     @Override
     public Pair<DataBuffer, long[]> createShapeInformation(long[] shape, long[] stride, long elementWiseStride,
                                                            char order, DataType dataType, boolean empty) {
-        Key key = new Key(shape.clone(), stride.clone(), elementWiseStride, order, dataType, empty);
-        Pair<DataBuffer, long[]> cached = cache.get(key);
+        // looked up with the caller's arrays; a key that is kept holds copies of its own
+        Pair<DataBuffer, long[]> cached = cache.get(new Key(shape, stride, elementWiseStride, order, dataType, empty));
         if (cached != null) {
             return cached;
         }
         Pair<DataBuffer, long[]> made = provider.createShapeInformation(shape, stride, elementWiseStride, order,
                 dataType, empty);
         if (cache.size() < MAX_ENTRIES) {
-            Pair<DataBuffer, long[]> raced = cache.putIfAbsent(key, made);
+            Key kept = new Key(shape.clone(), stride.clone(), elementWiseStride, order, dataType, empty);
+            Pair<DataBuffer, long[]> raced = cache.putIfAbsent(kept, made);
             return raced != null ? raced : made;
         }
         return made;
